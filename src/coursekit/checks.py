@@ -1,0 +1,338 @@
+"""Self-checks: instant, specific, kind feedback that never reveals the expected answer.
+
+A lesson calls ``check("01.gap-years", my_answer)``. The expected answers live only as salted
+SHA-256 hashes of *normalised* answers in a ``checks.json`` key file, found in the working
+directory or a folder above it (``COURSEKIT_KEYS`` names a file directly). Instructors write
+plaintext answers and turn them into a key file with :func:`build_keys` (or
+``coursekit keys SPEC.yml -o checks.json``).
+
+Normal forms, so that every reasonable way of writing a right answer passes:
+
+- ``number``: rounded to a grid of ``step``; accepted within ``tolerance`` (a multiple of step).
+- ``text``: Unicode-normalised, case-folded, punctuation dropped, spaces collapsed.
+- ``set``: each element normalised as text, order and repeats ignored.
+- ``choice``: one of the question's ``choices`` labels (``"b"``, ``"B"`` and ``"b)"`` agree).
+
+Key file format (``"format": "coursekit-checks/1"``)::
+
+    {"format": "coursekit-checks/1",
+     "questions": {"01.gap-years": {"kind": "number", "salt": "9f...", "accept": ["<sha256>"],
+                                     "step": 0.1, "tolerance": 0.1, "hint": "...",
+                                     "feedback": {"<sha256 of a wrong answer>": "Not yet: ..."},
+                                     "points": 1, "variable": "gap_years"}}}
+
+Hashes slow down a curious student; they are not encryption (a small number can be found by
+trying them all), so graded work is scored by ``coursekit grade`` with the instructor's key.
+
+>>> keys = build_keys({"q.year": {"kind": "number", "answer": 1999, "hint": "Look at 1999."}},
+...                   salt_seed="doc")
+>>> evaluate(keys["questions"]["q.year"], "1999").passed
+True
+>>> result = evaluate(keys["questions"]["q.year"], 2001)
+>>> result.passed, "1999" in result.message
+(False, False)
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import html
+import json
+import math
+import numbers
+import os
+import re
+import unicodedata
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from pathlib import Path
+
+from coursekit.errors import CheckError
+
+__all__ = ["check", "evaluate", "build_keys", "load_keys", "find_keys", "normalise",
+           "CheckResult", "KEY_FORMAT", "KEY_FILE"]
+
+KEY_FORMAT = "coursekit-checks/1"
+KEY_FILE = "checks.json"
+KINDS = ("number", "text", "set", "choice")
+MAX_ANSWER_CHARS = 10_000
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one check: the question, whether it passed, and the feedback shown.
+
+    It holds no expected answer, so printing or storing it reveals nothing.
+    """
+
+    question: str
+    passed: bool
+    message: str
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __repr__(self) -> str:
+        return self.message
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        colour = "#1a7f37" if self.passed else "#9a6700"
+        body = html.escape(self.message)
+        data = {
+            "text/plain": self.message,
+            "text/html": f'<div class="coursekit-check" role="status" '
+            f'style="border-left:4px solid {colour};padding:4px 8px">{body}</div>',
+        }
+        # The progress view reads this marker back from saved notebooks.
+        meta = {"coursekit": {"question": self.question, "passed": self.passed}}
+        return data, meta
+
+
+def normalise(kind: str, answer) -> str:
+    """Return the normal form of ``answer`` for a question of ``kind`` (what gets hashed).
+
+    Raises ``ValueError`` with a student-facing message when the answer has the wrong shape.
+
+    >>> normalise("text", "  The   Tashkent  Declaration! ")
+    't:the tashkent declaration'
+    >>> normalise("set", ["SCO", "fatf", "sco"]) == normalise("set", ("FATF", "SCO"))
+    True
+    >>> normalise("number", "1,000.0")
+    'n:1000'
+    """
+    if kind == "number":
+        return f"n:{_decimal(answer).normalize():f}"
+    if kind == "text":
+        return "t:" + _text(answer)
+    if kind == "choice":
+        return "c:" + _text(answer).rstrip(")").strip()
+    if kind == "set":
+        if isinstance(answer, (str, bytes)) or not hasattr(answer, "__iter__"):
+            raise ValueError("this question wants several items: give a list, e.g. [\"a\", \"b\"].")
+        items = sorted({_item(x) for x in answer})
+        if not items:
+            raise ValueError("your list is empty: put the items you chose inside the brackets.")
+        return "s:" + "\x1f".join(items)
+    raise CheckError(f"Unknown question kind {kind!r}; use one of {', '.join(KINDS)}.")
+
+
+def _text(answer) -> str:
+    if not isinstance(answer, str):
+        raise ValueError(f"this question wants text (in quotes), but got a {type(answer).__name__}.")
+    text = unicodedata.normalize("NFKC", answer).casefold()
+    text = "".join(ch if ch.isalnum() or ch in ")" else " " for ch in text)
+    return " ".join(text.split())
+
+
+def _item(x) -> str:
+    if isinstance(x, bool):
+        return _text(str(x))
+    if isinstance(x, numbers.Number):
+        return f"{_decimal(x).normalize():f}"
+    return _text(x) if isinstance(x, str) else _text(str(x))
+
+
+def _decimal(answer) -> Decimal:
+    if isinstance(answer, bool):
+        raise ValueError("this question wants a number, not True or False.")
+    if hasattr(answer, "item") and getattr(answer, "size", 1) == 1 and not isinstance(answer, str):
+        answer = answer.item()  # numpy scalars and one-element arrays or Series
+    if isinstance(answer, str):
+        cleaned = answer.strip().replace(",", "").replace("_", "")
+        match = re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?", cleaned, flags=re.I)
+        if not match:
+            raise ValueError(f"{answer[:40]!r} is not a number: write digits only, e.g. 12.5.")
+        answer = cleaned
+    elif not isinstance(answer, numbers.Number):
+        raise ValueError(f"this question wants one number, but got a {type(answer).__name__}.")
+    try:
+        value = Decimal(str(answer))
+    except InvalidOperation:
+        raise ValueError("That is not a number this check can read: write digits only.") from None
+    if not value.is_finite():
+        raise ValueError("your answer is not a finite number (NaN or infinity): check the "
+                         "calculation, e.g. a division by zero or a missing value.")
+    return value
+
+
+def _grid(value: Decimal, step) -> int:
+    return int((value / Decimal(str(step))).to_integral_value(ROUND_HALF_EVEN))
+
+
+def _hash(salt: str, question: str, normal: str) -> str:
+    return hashlib.sha256(f"{salt}:{question}:{normal}".encode()).hexdigest()
+
+
+def _candidates(question: str, entry: dict, answer) -> list[str]:
+    """Return the hashes under which ``answer`` would be accepted."""
+    kind = entry["kind"]
+    if kind == "number":
+        step = entry.get("step", 1)
+        k = _grid(_decimal(answer), step)
+        spread = round(entry.get("tolerance", 0) / step)
+        return [_hash(entry["salt"], question, f"n:{i}") for i in range(k - spread, k + spread + 1)]
+    normal = normalise(kind, answer)
+    if kind == "choice":
+        allowed = [normalise("choice", c) for c in entry.get("choices", [])]
+        if allowed and normal not in allowed:
+            labels = ", ".join(entry["choices"])
+            raise ValueError(f"choose one of: {labels}.")
+    return [_hash(entry["salt"], question, normal)]
+
+
+def evaluate(entry: dict, answer, question: str | None = None) -> CheckResult:
+    """Judge ``answer`` against one key ``entry``; never raises for a student's answer.
+
+    Args:
+        entry: one question's record from a key file (hashes, hint, feedback).
+        answer: whatever the student wrote.
+        question: the question id (default: ``entry["id"]``, which build_keys records).
+
+    Returns:
+        A :class:`CheckResult` whose message is kind, specific, and free of the answer.
+
+    >>> keys = build_keys({"q": {"kind": "choice", "choices": ["a", "b"], "answer": "b"}},
+    ...                   salt_seed="doc")
+    >>> evaluate(keys["questions"]["q"], "z").message
+    'Not yet: choose one of: a, b.'
+    """
+    qid = question or entry.get("id", "?")
+    if answer is None or answer is Ellipsis:
+        return CheckResult(qid, False, "Not yet answered: replace the placeholder with your answer, "
+                                       "then run this cell again.")
+    if isinstance(answer, str) and len(answer) > MAX_ANSWER_CHARS:
+        return CheckResult(qid, False, f"Not yet: that answer is {len(answer):,} characters long; "
+                                       "a short answer is expected here.")
+    if isinstance(answer, float) and math.isnan(answer):
+        return CheckResult(qid, False, "Not yet: your answer is NaN (not a number). A missing value "
+                                       "or a division by zero may have crept into the calculation.")
+    try:
+        hashes = _candidates(qid, entry, answer)
+    except ValueError as exc:
+        return CheckResult(qid, False, f"Not yet: {exc}")
+    except (TypeError, RecursionError, OverflowError, MemoryError):
+        return CheckResult(qid, False, "Not yet: this check cannot read that kind of value. "
+                                       f"Give a {entry['kind']} as the question asks.")
+    accepted = set(entry.get("accept", []))
+    if any(h in accepted for h in hashes):
+        return CheckResult(qid, True, "✅ Correct. Well done!")
+    feedback = entry.get("feedback", {})
+    specific = next((feedback[h] for h in hashes if h in feedback), None)
+    hint = specific or entry.get("hint") or "Have another look at the section above."
+    return CheckResult(qid, False, f"Not yet: {hint}")
+
+
+def build_keys(spec: dict, *, salt_seed: str | None = None) -> dict:
+    """Turn an instructor's plaintext answers into a hashed key (the plaintext is not kept).
+
+    Args:
+        spec: ``{question_id: {"kind", "answer" or "answers", "hint", "step", "tolerance",
+            "choices", "wrong": {wrong_answer: message}, "points", "variable"}}``.
+        salt_seed: make salts reproducible (so a rebuilt key file diffs cleanly); default random.
+
+    Raises:
+        CheckError: a question without an answer, an unknown kind, or an answer that does not
+            fit its kind (the message names the question).
+
+    >>> k = build_keys({"q": {"kind": "text", "answers": ["Tashkent", "Tashkent Declaration"]}})
+    >>> sorted(k["questions"]["q"]) == ['accept', 'feedback', 'hint', 'id', 'kind', 'points', 'salt']
+    True
+    """
+    questions = {}
+    for qid, item in spec.items():
+        if not isinstance(item, dict):
+            raise CheckError(f"Question {qid!r}: expected a mapping with kind and answer.")
+        kind = item.get("kind")
+        if kind not in KINDS:
+            raise CheckError(f"Question {qid!r}: kind {kind!r} is not one of {', '.join(KINDS)}.")
+        answers = item["answers"] if "answers" in item else [item.get("answer")]
+        if not answers or any(a is None for a in answers):
+            raise CheckError(f"Question {qid!r}: give its answer under 'answer' or 'answers'.")
+        salt = (hashlib.sha256(f"{salt_seed}:{qid}".encode()).hexdigest()[:16]
+                if salt_seed is not None else os.urandom(8).hex())
+        entry = {"id": qid, "kind": kind, "salt": salt, "hint": item.get("hint", ""),
+                 "points": item.get("points", 1)}
+        for extra in ("step", "tolerance", "choices", "variable"):
+            if extra in item:
+                entry[extra] = item[extra]
+        if kind == "number":
+            entry.setdefault("step", 1)
+            entry.setdefault("tolerance", 0)
+        try:
+            entry["accept"] = sorted({_key_hash(qid, entry, a) for a in answers})
+            entry["feedback"] = {_key_hash(qid, entry, wrong): msg
+                                 for wrong, msg in (item.get("wrong") or {}).items()}
+        except ValueError as exc:
+            raise CheckError(f"Question {qid!r}: an answer does not fit kind {kind!r}: {exc}") from None
+        questions[qid] = entry
+    return {"format": KEY_FORMAT, "questions": questions}
+
+
+def _key_hash(qid: str, entry: dict, answer) -> str:
+    if entry["kind"] == "number":
+        return _hash(entry["salt"], qid, f"n:{_grid(_decimal(answer), entry['step'])}")
+    return _candidates(qid, entry, answer)[0]
+
+
+def load_keys(path: str | os.PathLike[str]) -> dict:
+    """Read and check a key file; return its ``questions`` mapping.
+
+    Raises:
+        CheckError: the file is missing, not JSON, or not in the ``coursekit-checks/1`` format.
+    """
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CheckError(f"Key file {path} is missing. Rebuild it with 'coursekit keys'.") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CheckError(f"Key file {path} is not valid JSON ({exc}). Rebuild it with "
+                         "'coursekit keys' or restore it from git.") from None
+    if not isinstance(doc, dict) or doc.get("format") != KEY_FORMAT:
+        raise CheckError(f"Key file {path} is not a {KEY_FORMAT} key file. Rebuild it with "
+                         "'coursekit keys'.")
+    return doc["questions"]
+
+
+def find_keys(start: str | os.PathLike[str] | None = None) -> list[Path]:
+    """Return the key files that apply in ``start`` (default: cwd), nearest first."""
+    env = os.environ.get("COURSEKIT_KEYS")
+    if env:
+        return [Path(env)]
+    here = Path(start or Path.cwd()).resolve()
+    return [folder / KEY_FILE for folder in (here, *here.parents) if (folder / KEY_FILE).is_file()]
+
+
+def check(question_id: str, answer) -> CheckResult:
+    """Check ``answer`` to ``question_id`` and show kind, specific feedback (never the answer).
+
+    Args:
+        question_id: the id printed in the lesson, e.g. ``"01.gap-years"``.
+        answer: your answer: a number, text, a list, or a choice label such as ``"b"``.
+
+    Returns:
+        A :class:`CheckResult`; Jupyter shows its message under the cell.
+
+    >>> check("no.such.question", 1)
+    Not yet: this notebook has no self-check called 'no.such.question'...
+    """
+    files = find_keys()
+    questions: dict = {}
+    problems = []
+    for path in files:
+        try:
+            for qid, entry in load_keys(path).items():
+                questions.setdefault(qid, entry)
+        except CheckError as exc:
+            problems.append(str(exc))
+    if not isinstance(question_id, str) or question_id not in questions:
+        close = difflib.get_close_matches(str(question_id), list(questions), n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        where = (" No key file (checks.json) was found above this folder: open the notebook "
+                 "from inside the course." if not files else "")
+        extra = f" ({problems[0]})" if problems else ""
+        return CheckResult(str(question_id), False,
+                           f"Not yet: this notebook has no self-check called {question_id!r}."
+                           f"{hint}{where}{extra} Check the id against the lesson text.")
+    return evaluate(questions[question_id], answer, question_id)

@@ -1,0 +1,71 @@
+"""The ``coursekit`` command: one entry point per task, each in its own module.
+
+Subcommand modules are imported only when run, so ``coursekit --help`` answers at once.
+Each module named in :data:`COMMANDS` provides ``configure(parser)`` and ``run(args) -> int``.
+
+>>> sorted(COMMANDS)[:2]
+['build', 'grade']
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from coursekit import __version__
+from coursekit.errors import CourseError
+
+__all__ = ["main", "COMMANDS"]
+
+# name: (module, one-line help). Keep the help here so --help needs no imports.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "build": ("coursekit.build", "build the whole course into build/ (lessons, exercises, "
+              "slides, handouts, student release, index)"),
+    "keys": ("coursekit.keys", "turn plaintext answers (YAML) into a hashed checks.json key file"),
+    "grade": ("coursekit.grade", "grade a folder of submitted notebooks into a gradebook"),
+    "release": ("coursekit.release", "write student versions of the exercise sets (no solutions)"),
+    "slides": ("coursekit.export", "export offline reveal.js slide decks"),
+    "handouts": ("coursekit.export", "export offline HTML (and PDF) handouts"),
+    "progress": ("coursekit.progress", "show which self-checks you have passed, per notebook"),
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="coursekit",
+        description="Build, teach and grade the coursekit course on Pakistan-Russia relations.",
+    )
+    parser.add_argument("--version", action="version", version=f"coursekit {__version__}")
+    subs = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (_, text) in COMMANDS.items():
+        subs.add_parser(name, help=text, add_help=False)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``coursekit`` command line; return the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser()
+    if not argv or argv[0] not in COMMANDS:
+        args = parser.parse_args(argv)  # prints help or a usage error and exits
+        parser.print_help()
+        return 2
+    name = argv[0]
+    module = importlib.import_module(COMMANDS[name][0])
+    sub = argparse.ArgumentParser(prog=f"coursekit {name}", description=COMMANDS[name][1])
+    module.configure(sub, name)
+    args = sub.parse_args(argv[1:])
+    args.command = name
+    try:
+        return int(module.run(args) or 0)
+    except CourseError as exc:
+        print(f"coursekit {name}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"coursekit {name}: interrupted; finished files were kept.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

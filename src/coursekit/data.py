@@ -1,0 +1,381 @@
+"""Load the course's data package as typed, checked DataFrames and cite its sources.
+
+The schema lives in ``data/datapackage.json`` (Frictionless Data Package); this module reads
+it and types each column from it, so the CSV files and their description cannot drift apart.
+
+>>> sources = load("sources")
+>>> sources.loc[sources.source_id == "nias-pr-302", "publisher"].str.startswith("NIAS").item()
+True
+>>> cite("nias-pr-302").startswith("Fernandez, Abigail Miriam (2022-03-03).")
+True
+>>> format_date(pd.Timestamp("1999-03-01"), "month")
+'March 1999'
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from coursekit.errors import DataError
+from coursekit.paths import course_root
+
+__all__ = ["names", "load", "fields", "cite", "bibliography", "format_date", "data_dir"]
+
+PARTIAL_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+MAX_PROBLEMS = 8  # enough to see a pattern, few enough to read
+
+
+def data_dir(root: str | os.PathLike[str] | None = None) -> Path:
+    """Return the ``data/`` folder of the course found from ``root`` (default: cwd).
+
+    >>> data_dir().name
+    'data'
+    """
+    return course_root(root) / "data"
+
+
+def _package(folder: Path) -> dict:
+    path = folder / "datapackage.json"
+    try:
+        return _read_json(path, path.stat().st_mtime_ns)
+    except FileNotFoundError:
+        raise DataError(f"{path} is missing: restore it from git (git checkout -- data/).") from None
+
+
+@lru_cache(maxsize=8)
+def _read_json(path: Path, _mtime: int) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise DataError(
+            f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}). "
+            "Fix the file or restore it from git."
+        ) from None
+
+
+def names(root: str | os.PathLike[str] | None = None) -> list[str]:
+    """Return the names of the datasets in the data package, in package order.
+
+    >>> "timeline" in names()
+    True
+    """
+    return [res["name"] for res in _package(data_dir(root))["resources"]]
+
+
+def _resource(name: str, folder: Path) -> dict:
+    resources = {res["name"]: res for res in _package(folder)["resources"]}
+    if name not in resources:
+        close = difflib.get_close_matches(str(name), resources, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise DataError(
+            f"No dataset called {name!r} in {folder / 'datapackage.json'}.{hint} "
+            f"The datasets are: {', '.join(resources)}."
+        )
+    return resources[name]
+
+
+def fields(name: str, root: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """Return one row per column of dataset ``name``: its type and description.
+
+    >>> fields("sources").loc[0, "name"]
+    'source_id'
+    """
+    schema = _resource(name, data_dir(root))["schema"]
+    return pd.DataFrame(
+        [
+            {"name": f["name"], "type": f.get("type", "string"), "description": f.get("description", "")}
+            for f in schema["fields"]
+        ]
+    )
+
+
+def load(name: str, *, root: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """Load dataset ``name`` as a DataFrame typed and checked against its schema.
+
+    Numbers become numbers, ``date`` fields and partial ISO dates (``1999``, ``1999-03``)
+    become timestamps at the start of their period (read the ``date_precision`` column to
+    know how exact they are), enumerated columns become categoricals, and every
+    ``source_id`` must name a row of ``sources``.
+
+    Args:
+        name: a dataset name from :func:`names`, such as ``"timeline"``.
+        root: a folder inside the course (default: the current working directory).
+
+    Returns:
+        A new DataFrame; edit it freely, the file is never written.
+
+    Raises:
+        DataError: unknown name, missing file or column, or a value that breaks the schema;
+            the message names the file, row and column and says how to fix it.
+
+    >>> timeline = load("timeline")
+    >>> str(timeline["date"].dtype)
+    'datetime64[ns]'
+    >>> timeline["confidence"].dtype.name
+    'category'
+    """
+    folder = data_dir(root)
+    resource = _resource(name, folder)
+    path = folder / resource["path"]
+    try:
+        mtime = path.stat().st_mtime_ns
+    except FileNotFoundError:
+        raise DataError(
+            f"{path} is missing, but datapackage.json lists it as dataset {name!r}. "
+            "Restore it from git (git checkout -- data/) or remove it from datapackage.json."
+        ) from None
+    return _load_cached(str(path), mtime, name, str(folder)).copy()
+
+
+@lru_cache(maxsize=32)
+def _load_cached(path_text: str, _mtime: int, name: str, folder_text: str) -> pd.DataFrame:
+    path, folder = Path(path_text), Path(folder_text)
+    resource = _resource(name, folder)
+    schema = resource["schema"]
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(
+            f"{path}: cannot be read as UTF-8 CSV ({first}). Check the quoting and the number "
+            "of commas on that line, and save the file as UTF-8."
+        ) from None
+
+    expected = [f["name"] for f in schema["fields"]]
+    missing = [c for c in expected if c not in raw.columns]
+    extra = [c for c in raw.columns if c not in expected]
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append(f"missing column(s) {', '.join(map(repr, missing))}")
+        if extra:
+            parts.append(f"unexpected column(s) {', '.join(map(repr, extra))}")
+        raise DataError(
+            f"{path}: {' and '.join(parts)}. The schema in datapackage.json lists: "
+            f"{', '.join(expected)}. Fix the header row, or update the schema and data/README.md."
+        )
+
+    problems: list[str] = []
+    out = {}
+    for field in schema["fields"]:
+        out[field["name"]] = _convert(raw[field["name"]], field, path, problems)
+    frame = pd.DataFrame(out)
+
+    if not problems:
+        _check_keys(frame, schema, path, folder, problems)
+    if problems:
+        more = len(problems) - MAX_PROBLEMS
+        listing = "\n  ".join(problems[:MAX_PROBLEMS])
+        tail = f"\n  ... and {more} more" if more > 0 else ""
+        raise DataError(f"{path}: {len(problems)} problem(s):\n  {listing}{tail}")
+    return frame
+
+
+def _where(path: Path, index: int, column: str) -> str:
+    # Row numbers count data rows from 1; the file line adds the header.
+    return f"row {index + 1} (line {index + 2} of {path.name}), column {column!r}"
+
+
+def _convert(values: pd.Series, field: dict, path: Path, problems: list[str]) -> pd.Series:
+    name, kind = field["name"], field.get("type", "string")
+    rules = field.get("constraints", {})
+    blank = values.str.strip() == ""
+    if rules.get("required"):
+        for i in values.index[blank]:
+            problems.append(f"{_where(path, i, name)}: is empty but required. Fill it in.")
+
+    if "enum" in rules:
+        allowed = [str(v) for v in rules["enum"]]
+        for i, v in values[~blank & ~values.isin(allowed)].items():
+            problems.append(
+                f"{_where(path, i, name)}: {v!r} is not one of {', '.join(allowed)}. "
+                "Use one of those values, or add the new value to the schema's enum."
+            )
+    if "pattern" in rules:
+        pattern = re.compile(rules["pattern"])
+        for i, v in values[~blank].items():
+            if not pattern.fullmatch(v):
+                problems.append(
+                    f"{_where(path, i, name)}: {v!r} does not match the pattern {rules['pattern']}."
+                    " Correct the value."
+                )
+
+    if field.get("partialDate"):
+        return _to_dates(values, blank, path, name, problems, partial=True)
+    if kind == "date":
+        return _to_dates(values, blank, path, name, problems, partial=False)
+    if kind in ("integer", "number"):
+        numbers = pd.to_numeric(values.where(~blank), errors="coerce")
+        for i in values.index[numbers.isna() & ~blank]:
+            problems.append(
+                f"{_where(path, i, name)}: {values[i]!r} is not a number. Write digits only "
+                "(a dot for decimals, no thousands separators or units: units go in their column)."
+            )
+        if kind == "integer":
+            bad = numbers.notna() & (numbers % 1 != 0)
+            for i in values.index[bad]:
+                problems.append(f"{_where(path, i, name)}: {values[i]!r} is not a whole number.")
+            return numbers.astype("Int64") if not bad.any() else numbers
+        _check_range(numbers, rules, path, name, problems)
+        return numbers.astype("float64")
+    if kind == "boolean":
+        truthy = field.get("trueValues", ["true"])
+        falsy = field.get("falseValues", ["false"])
+        for i, v in values[~blank & ~values.isin(truthy + falsy)].items():
+            problems.append(
+                f"{_where(path, i, name)}: {v!r} is not a boolean. Write "
+                f"{truthy[0]} or {falsy[0]}."
+            )
+        return values.isin(truthy)
+    if field.get("categorical") and "enum" in rules:
+        return values.where(~blank).astype(pd.CategoricalDtype([str(v) for v in rules["enum"]]))
+    return values.astype(object)
+
+
+def _check_range(numbers: pd.Series, rules: dict, path: Path, name: str, problems: list[str]) -> None:
+    low, high = rules.get("minimum"), rules.get("maximum")
+    for i, v in numbers.dropna().items():
+        if (low is not None and v < low) or (high is not None and v > high):
+            problems.append(
+                f"{_where(path, i, name)}: {v:g} is outside the allowed range "
+                f"{low if low is not None else '-inf'} to {high if high is not None else 'inf'}."
+            )
+
+
+def _to_dates(values, blank, path, name, problems, *, partial: bool) -> pd.Series:
+    parsed = []
+    for i, v in values.items():
+        if blank[i]:
+            parsed.append(pd.NaT)
+            continue
+        text = v.strip()
+        ok = PARTIAL_DATE.fullmatch(text) if partial else re.fullmatch(r"\d{4}-\d{2}-\d{2}", text)
+        stamp = None
+        if ok:
+            # Pad a year or a month to the first day of its period.
+            padded = text + "-01-01"[len(text) - 4 :] if partial else text
+            stamp = pd.to_datetime(padded, format="%Y-%m-%d", errors="coerce")
+        if stamp is None or pd.isna(stamp):
+            shape = "YYYY, YYYY-MM or YYYY-MM-DD" if partial else "YYYY-MM-DD"
+            problems.append(
+                f"{_where(path, i, name)}: {v!r} is not a valid date. Write it as {shape} "
+                "(a real calendar date)."
+            )
+            stamp = pd.NaT
+        parsed.append(stamp)
+    return pd.Series(pd.to_datetime(parsed), index=values.index, dtype="datetime64[ns]")
+
+
+def _check_keys(frame: pd.DataFrame, schema: dict, path: Path, folder: Path, problems: list[str]) -> None:
+    key = schema.get("primaryKey")
+    if key:
+        key = [key] if isinstance(key, str) else key
+        dupes = frame[frame.duplicated(key, keep="first")]
+        for i, row in dupes.iterrows():
+            problems.append(
+                f"{_where(path, i, key[0])}: {tuple(row[key])} repeats an earlier row's key. "
+                "Give this row its own id."
+            )
+    for fk in schema.get("foreignKeys", []):
+        cols = fk["fields"] if isinstance(fk["fields"], str) else fk["fields"][0]
+        ref = fk["reference"]
+        ref_name = ref["resource"] or None
+        ref_col = ref["fields"] if isinstance(ref["fields"], str) else ref["fields"][0]
+        if ref_name is None:
+            known = set(frame[ref_col])
+            ref_label = path.name
+        else:
+            known = set(_load_cached_by_name(ref_name, folder)[ref_col])
+            ref_label = _resource(ref_name, folder)["path"]
+        for i, v in frame[cols].items():
+            if v and not pd.isna(v) and v not in known:
+                close = difflib.get_close_matches(str(v), [str(k) for k in known], n=1)
+                hint = f" Did you mean {close[0]!r}?" if close else ""
+                problems.append(
+                    f"{_where(path, i, cols)}: {v!r} is not in {ref_label}.{hint} "
+                    f"Add the work to {ref_label} or correct the id."
+                )
+
+
+def _load_cached_by_name(name: str, folder: Path) -> pd.DataFrame:
+    resource = _resource(name, folder)
+    path = folder / resource["path"]
+    try:
+        mtime = path.stat().st_mtime_ns
+    except FileNotFoundError:
+        raise DataError(f"{path} is missing; other files refer to it. Restore it from git.") from None
+    return _load_cached(str(path), mtime, name, str(folder))
+
+
+def cite(source_id: str, *, root: str | os.PathLike[str] | None = None) -> str:
+    """Return a one-line citation for ``source_id`` from ``sources.csv``.
+
+    Args:
+        source_id: an id from the ``source_id`` column of any dataset.
+        root: a folder inside the course (default: the current working directory).
+
+    Raises:
+        DataError: the id is not in ``sources.csv`` (the message suggests the nearest id).
+
+    >>> cite("no-such-source")
+    Traceback (most recent call last):
+    ...
+    coursekit.errors.DataError: No source 'no-such-source' in data/sources.csv. ...
+    """
+    sources = _load_cached_by_name("sources", data_dir(root)).set_index("source_id")
+    if source_id not in sources.index:
+        close = difflib.get_close_matches(str(source_id), list(sources.index), n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise DataError(
+            f"No source {source_id!r} in data/sources.csv.{hint} Use an id from that file's "
+            "source_id column, or add the work there first."
+        )
+    row = sources.loc[source_id]
+    who = row["author"] or row["publisher"]
+    when = f" ({row['published']})" if row["published"] else " (n.d.)"
+    title = str(row["title"]).rstrip(".")
+    publisher = f" {row['publisher']}." if row["author"] and row["publisher"] else ""
+    url = f" {row['url']}" if row["url"] else ""
+    return f"{who}{when}. {title}.{publisher}{url}"
+
+
+def bibliography(source_ids, *, root: str | os.PathLike[str] | None = None) -> str:
+    """Return a Markdown list citing each id once, sorted by id.
+
+    >>> print(bibliography(["nias-pr-302", "nias-pr-302"]).count("- `nias-pr-302`"))
+    1
+    """
+    ids = sorted({str(s) for s in source_ids if s and not pd.isna(s)})
+    return "\n".join(f"- `{sid}`: {cite(sid, root=root)}" for sid in ids)
+
+
+_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December"]
+
+
+def format_date(stamp: pd.Timestamp, precision: str) -> str:
+    """Write a date only as exactly as its source gives it.
+
+    >>> format_date(pd.Timestamp("2022-02-24"), "day")
+    '24 February 2022'
+    >>> format_date(pd.Timestamp("2022-11-01"), "approx")
+    'about November 2022'
+    >>> format_date(pd.Timestamp("1999-01-01"), "year")
+    '1999'
+    """
+    if pd.isna(stamp):
+        return "date unknown"
+    month = f"{_MONTHS[stamp.month - 1]} {stamp.year}"
+    return {
+        "day": f"{stamp.day} {month}",
+        "month": month,
+        "year": str(stamp.year),
+        "approx": f"about {month}",
+    }.get(str(precision), f"{stamp.date()}")

@@ -1,0 +1,209 @@
+"""coursekit.checks: right answers pass in every normal form, wrong ones get kind feedback,
+bad input never raises, and the expected answer is never shown or stored."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from coursekit import checks
+from coursekit.checks import CheckResult, build_keys, check, evaluate
+from coursekit.errors import CheckError
+from coursekit.execute import run_notebook
+
+SPEC = {
+    "t.gap": {"kind": "number", "answer": 22.9, "step": 0.1, "tolerance": 0.1,
+              "hint": "Count from the 1999 visit to February 2022 in years.",
+              "wrong": {"23.9": "Not quite: the 1999 visit was in spring, not early 1998."}},
+    "t.name": {"kind": "text", "answers": ["Tashkent Declaration", "the Tashkent Declaration"],
+               "hint": "Think of the 1966 agreement Kosygin brokered."},
+    "t.bodies": {"kind": "set", "answer": ["NSG", "FATF"], "hint": "Two bodies: one nuclear."},
+    "t.mc": {"kind": "choice", "choices": ["a", "b", "c", "d"], "answer": "c",
+             "hint": "Look at the date of the invasion."},
+    "t.count": {"kind": "number", "answer": 4, "hint": "Count the phases."},
+}
+PLAINTEXT = ["22.9", "Tashkent", "NSG", "FATF"]
+
+
+@pytest.fixture
+def keys():
+    return build_keys(SPEC, salt_seed="tests")["questions"]
+
+
+@pytest.mark.parametrize("answer", [22.9, "22.9", " 22.90 ", 22.85, 23.0, 22.8, "2.29e1"])
+def test_numbers_pass_within_tolerance(keys, answer):
+    assert evaluate(keys["t.gap"], answer, "t.gap").passed
+
+
+@pytest.mark.parametrize("answer", [22.6, 24, "23.2", -22.9])
+def test_numbers_outside_tolerance_fail(keys, answer):
+    result = evaluate(keys["t.gap"], answer, "t.gap")
+    assert not result.passed and result.message.startswith("Not yet")
+
+
+def test_numpy_and_pandas_scalars_are_numbers(keys):
+    import numpy as np
+    import pandas as pd
+
+    assert evaluate(keys["t.count"], np.int64(4), "t.count").passed
+    assert evaluate(keys["t.count"], pd.Series([4.0]).sum(), "t.count").passed
+    assert evaluate(keys["t.count"], pd.Series([4]), "t.count").passed
+
+
+@pytest.mark.parametrize("answer", ["Tashkent Declaration", "tashkent   declaration.",
+                                    "THE TASHKENT DECLARATION!", " The Tashkent—Declaration "])
+def test_text_ignores_case_spacing_and_punctuation(keys, answer):
+    assert evaluate(keys["t.name"], answer, "t.name").passed
+
+
+@pytest.mark.parametrize("answer", [["NSG", "FATF"], ("fatf", "nsg"), {"Nsg", "FATF"},
+                                    ["FATF", "nsg", "NSG"]])
+def test_sets_ignore_order_case_and_repeats(keys, answer):
+    assert evaluate(keys["t.bodies"], answer, "t.bodies").passed
+
+
+@pytest.mark.parametrize("answer", ["c", "C", "c)", " (c) "])
+def test_choice_labels_in_any_form(keys, answer):
+    assert evaluate(keys["t.mc"], answer, "t.mc").passed
+
+
+def test_wrong_answers_get_the_question_hint(keys):
+    assert evaluate(keys["t.name"], "Simla", "t.name").message == (
+        "Not yet: Think of the 1966 agreement Kosygin brokered.")
+    assert "one nuclear" in evaluate(keys["t.bodies"], ["NSG"], "t.bodies").message
+    assert "invasion" in evaluate(keys["t.mc"], "a", "t.mc").message
+
+
+def test_a_common_wrong_answer_gets_its_own_feedback(keys):
+    assert "spring" in evaluate(keys["t.gap"], 23.9, "t.gap").message
+
+
+@pytest.mark.parametrize("bad, words", [
+    (None, "replace the placeholder"),
+    (..., "replace the placeholder"),
+    (float("nan"), "NaN"),
+    (float("inf"), "not a finite number"),
+    ("x" * 200_000, "characters long"),
+    (True, "not True or False"),
+    ({"a": 1}, "one number"),
+    ([1, 2], "one number"),
+    ("twenty-three", "is not a number"),
+    (object(), "one number"),
+])
+def test_bad_input_gets_a_clear_message_never_a_traceback(keys, bad, words):
+    result = evaluate(keys["t.gap"], bad, "t.gap")
+    assert not result.passed and words in result.message
+
+
+def test_bad_input_for_text_set_and_choice(keys):
+    assert "wants text" in evaluate(keys["t.name"], 1966, "t.name").message
+    assert "several items" in evaluate(keys["t.bodies"], "NSG", "t.bodies").message
+    assert "empty" in evaluate(keys["t.bodies"], [], "t.bodies").message
+    assert "choose one of: a, b, c, d" in evaluate(keys["t.mc"], "e", "t.mc").message
+    loop = []
+    loop.append(loop)
+    assert not evaluate(keys["t.bodies"], loop, "t.bodies").passed
+
+
+def test_key_file_holds_no_plaintext(tmp_path):
+    from coursekit.keys import write_keys
+    import yaml
+
+    spec = tmp_path / "answers.yml"
+    spec.write_text(yaml.safe_dump(SPEC), encoding="utf-8")
+    write_keys([spec], tmp_path / "checks.json")
+    text = (tmp_path / "checks.json").read_text(encoding="utf-8")
+    for secret in PLAINTEXT:
+        assert secret.lower() not in text.lower()
+    assert json.loads(text)["format"] == checks.KEY_FORMAT
+
+
+def test_result_shows_nothing_of_the_answer(keys):
+    for qid, answer in [("t.gap", 1.0), ("t.name", "Simla"), ("t.bodies", ["SCO"]), ("t.mc", "a")]:
+        result = evaluate(keys[qid], answer, qid)
+        data, meta = result._repr_mimebundle_()
+        shown = repr(result) + json.dumps(data) + json.dumps(meta)
+        for secret in PLAINTEXT:
+            assert secret.lower() not in shown.lower()
+        assert set(vars(result)) == {"question", "passed", "message"}
+
+
+def test_check_finds_the_key_file_above_the_working_directory(tmp_path, monkeypatch):
+    from coursekit.keys import write_keys
+    import yaml
+
+    (tmp_path / "a.yml").write_text(yaml.safe_dump(SPEC), encoding="utf-8")
+    write_keys([tmp_path / "a.yml"], tmp_path / "checks.json")
+    (tmp_path / "lesson").mkdir()
+    monkeypatch.chdir(tmp_path / "lesson")
+    monkeypatch.delenv("COURSEKIT_KEYS", raising=False)
+    assert check("t.count", 4).passed
+    unknown = check("t.cont", 4)
+    assert not unknown.passed and "Did you mean 't.count'" in unknown.message
+
+
+def test_unknown_question_without_key_file_explains(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("COURSEKIT_KEYS", raising=False)
+    result = check("x.y", 1)
+    assert isinstance(result, CheckResult) and not result.passed
+    assert "No key file" in result.message
+    assert not check(None, 1).passed  # a non-string id is a message too
+
+
+def test_broken_key_file_is_a_message_not_a_traceback(tmp_path, monkeypatch):
+    (tmp_path / "checks.json").write_text("{not json", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("COURSEKIT_KEYS", raising=False)
+    result = check("t.gap", 1)
+    assert not result.passed and "not valid JSON" in result.message
+
+
+def test_build_keys_rejects_bad_specs():
+    with pytest.raises(CheckError, match="'q'.*kind 'essay'"):
+        build_keys({"q": {"kind": "essay", "answer": "x"}})
+    with pytest.raises(CheckError, match="'q'.*give its answer"):
+        build_keys({"q": {"kind": "text"}})
+    with pytest.raises(CheckError, match="'q'.*does not fit kind 'number'"):
+        build_keys({"q": {"kind": "number", "answer": "many"}})
+
+
+def test_salts_differ_per_question_and_seeded_keys_are_reproducible():
+    one = build_keys(SPEC, salt_seed="s")
+    assert one == build_keys(SPEC, salt_seed="s")
+    salts = {q["salt"] for q in one["questions"].values()}
+    assert len(salts) == len(SPEC)
+    assert build_keys(SPEC)["questions"]["t.gap"]["salt"] != build_keys(SPEC)["questions"]["t.gap"]["salt"]
+
+
+def test_in_a_real_notebook_nothing_visible_reveals_the_answer(tmp_path):
+    """Run check() in a kernel; the saved notebook (outputs, metadata) holds no answer."""
+    from coursekit.keys import write_keys
+    import yaml
+
+    (tmp_path / "a.yml").write_text(yaml.safe_dump(SPEC), encoding="utf-8")
+    write_keys([tmp_path / "a.yml"], tmp_path / "checks.json")
+    cells = [
+        "from coursekit.checks import check",
+        "check('t.name', 'Simla')",
+        "check('t.gap', 10)",
+        "r = check('t.bodies', ['SCO']); print(r); print(vars(r))",
+        "check('t.mc', 'c')",
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    run_notebook(nb, cwd=tmp_path)
+    saved = nbformat.writes(nb)
+    for secret in ["Tashkent", "22.9", "NSG", "FATF"]:
+        assert secret.lower() not in saved.lower()
+    outputs = [o for c in nb.cells for o in c.outputs]
+    assert "Not yet" in json.dumps(outputs[0]) and "Correct" in json.dumps(outputs[-1])
+    assert outputs[-1]["metadata"]["coursekit"] == {"question": "t.mc", "passed": True}
+
+
+def test_module_exports_are_explicit():
+    assert set(checks.__all__) >= {"check", "evaluate", "build_keys", "load_keys"}
+    assert Path(checks.__file__).name == "checks.py"
