@@ -235,7 +235,9 @@ def _convert(values: pd.Series, field: dict, path: Path, problems: list[str]) ->
             )
         return values.isin(truthy)
     if field.get("categorical") and "enum" in rules:
-        return values.where(~blank).astype(pd.CategoricalDtype([str(v) for v in rules["enum"]]))
+        allowed = [str(v) for v in rules["enum"]]
+        # Values outside the enum are already reported above; keep them out of the dtype.
+        return values.where(~blank & values.isin(allowed)).astype(pd.CategoricalDtype(allowed))
     return values.astype(object)
 
 
