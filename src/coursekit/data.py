@@ -6,7 +6,7 @@ it and types each column from it, so the CSV files and their description cannot 
 >>> sources = load("sources")
 >>> sources.loc[sources.source_id == "nias-pr-302", "publisher"].str.startswith("NIAS").item()
 True
->>> cite("nias-pr-302").startswith("Fernandez, Abigail Miriam (2022-03-03).")
+>>> cite("nias-pr-302").startswith("Abigail Miriam Fernandez (2022-03-03).")
 True
 >>> format_date(pd.Timestamp("1999-03-01"), "month")
 'March 1999'

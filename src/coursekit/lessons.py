@@ -119,9 +119,10 @@ def _cited_ids(code: str) -> list[str]:
         args = list(node.args) if name != "show" else []
         args += [kw.value for kw in node.keywords if kw.arg == "sources"]
         for arg in args:
-            for sub in ast.walk(arg):
-                if isinstance(sub, ast.Constant) and isinstance(sub.value, str):
-                    found.append(sub.value)
+            # Only literal ids: a string, or strings inside a list, tuple or set display.
+            # A computed argument (frame.source_id, frame["source_id"]) is checked at run time.
+            items = arg.elts if isinstance(arg, (ast.List, ast.Tuple, ast.Set)) else [arg]
+            found += [i.value for i in items if isinstance(i, ast.Constant) and isinstance(i.value, str)]
     return found
 
 
