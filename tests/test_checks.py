@@ -109,8 +109,9 @@ def test_bad_input_for_text_set_and_choice(keys):
 
 
 def test_key_file_holds_no_plaintext(tmp_path):
-    from coursekit.keys import write_keys
     import yaml
+
+    from coursekit.keys import write_keys
 
     spec = tmp_path / "answers.yml"
     spec.write_text(yaml.safe_dump(SPEC), encoding="utf-8")
@@ -132,8 +133,9 @@ def test_result_shows_nothing_of_the_answer(keys):
 
 
 def test_check_finds_the_key_file_above_the_working_directory(tmp_path, monkeypatch):
-    from coursekit.keys import write_keys
     import yaml
+
+    from coursekit.keys import write_keys
 
     (tmp_path / "a.yml").write_text(yaml.safe_dump(SPEC), encoding="utf-8")
     write_keys([tmp_path / "a.yml"], tmp_path / "checks.json")
@@ -181,8 +183,9 @@ def test_salts_differ_per_question_and_seeded_keys_are_reproducible():
 
 def test_in_a_real_notebook_nothing_visible_reveals_the_answer(tmp_path):
     """Run check() in a kernel; the saved notebook (outputs, metadata) holds no answer."""
-    from coursekit.keys import write_keys
     import yaml
+
+    from coursekit.keys import write_keys
 
     (tmp_path / "a.yml").write_text(yaml.safe_dump(SPEC), encoding="utf-8")
     write_keys([tmp_path / "a.yml"], tmp_path / "checks.json")

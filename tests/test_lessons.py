@@ -132,7 +132,8 @@ def test_lesson_key_file_is_built_from_the_instructor_answers():
         merged.update(read_spec(path))
     rebuilt = build_keys(merged, salt_seed="coursekit-lessons")["questions"]
     committed = load_keys(NOTEBOOKS / "checks.json")
-    assert rebuilt == committed, "run: coursekit keys instructors/answers/*.yml -o notebooks/checks.json --salt-seed coursekit-lessons"
+    assert rebuilt == committed, ("run: coursekit keys instructors/answers/*.yml "
+                                  "-o notebooks/checks.json --salt-seed coursekit-lessons")
     for qid, item in merged.items():
         for answer in item.get("answers", [item.get("answer")]):
             assert evaluate(committed[qid], answer, qid).passed, qid

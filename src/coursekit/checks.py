@@ -24,7 +24,7 @@ Key file format (``"format": "coursekit-checks/1"``)::
 Hashes slow down a curious student; they are not encryption (a small number can be found by
 trying them all), so graded work is scored by ``coursekit grade`` with the instructor's key.
 
->>> keys = build_keys({"q.year": {"kind": "number", "answer": 1999, "hint": "Look at 1999."}},
+>>> keys = build_keys({"q.year": {"kind": "number", "answer": 1999, "hint": "Look at the table."}},
 ...                   salt_seed="doc")
 >>> evaluate(keys["questions"]["q.year"], "1999").passed
 True

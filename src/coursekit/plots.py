@@ -67,8 +67,8 @@ use_style()
 def figure(width: float = 8.0, height: float = 4.5):
     """Return a new ``(fig, ax)`` in the house style.
 
-    >>> fig, ax = figure(6, 3); tuple(fig.get_size_inches())
-    (6.0, 3.0)
+    >>> fig, ax = figure(6, 3); [float(x) for x in fig.get_size_inches()]
+    [6.0, 3.0]
     """
     return plt.subplots(figsize=(width, height))
 
