@@ -355,7 +355,8 @@ def bibliography(source_ids, *, root: str | os.PathLike[str] | None = None) -> s
     1
     """
     ids = sorted({str(s) for s in source_ids if s and not pd.isna(s)})
-    return "\n".join(f"- `{sid}`: {cite(sid, root=root)}" for sid in ids)
+    # Escape "$" so that Markdown renderers do not read a title's "$2bn" as LaTeX maths.
+    return "\n".join(f"- `{sid}`: {cite(sid, root=root)}".replace("$", r"\$") for sid in ids)
 
 
 _MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",

@@ -42,6 +42,7 @@ def run_notebook(nb, *, cwd: str | os.PathLike[str], timeout: int = 120, name: s
 
     env = {**os.environ, **KERNEL_ENV}
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+                            shutdown_kernel="immediate",
                             allow_errors=allow_errors, resources={"metadata": {"path": str(cwd)}})
     try:
         client.execute(cwd=str(cwd), env=env)

@@ -117,7 +117,9 @@ def show(fig, *, caption: str, alt: str, sources) -> None:
         raw=True,
         metadata={"image/png": {"alt": alt}},
     )
-    display(Markdown(f"**Figure.** {caption}\n\n*Source:* {line}"))
+    # A bare "$" would start LaTeX maths in Jupyter and in the exported pages ("US$331m").
+    text = f"**Figure.** {caption}\n\n*Source:* {line}".replace("$", r"\$")
+    display(Markdown(text))
 
 
 def timeline(events: pd.DataFrame, *, date: str = "date", label: str = "label",
