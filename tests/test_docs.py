@@ -20,7 +20,8 @@ from coursekit.lessons import read_toc
 
 ROOT = Path(__file__).resolve().parents[1]
 GUIDES = ["learners/setup.md", "learners/glossary.md", "instructors/guide.md",
-          "instructors/jupyterhub.md", "CONTRIBUTING.md", "docs/classroom.md"]
+          "instructors/jupyterhub.md", "CONTRIBUTING.md", "docs/build-and-export.md",
+          "docs/instructor-workflow.md"]
 BUILD = 'python3 -m venv .venv && .venv/bin/pip install -e ".[test]" && .venv/bin/coursekit build'
 TEST = ".venv/bin/python -m pytest"
 LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)\)")
