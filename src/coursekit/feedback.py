@@ -1,0 +1,126 @@
+"""Offline HTML feedback pages: what passed and a hint for what did not, never the answer.
+
+A page is one self-contained file: no script, no external resource, and a Content Security
+Policy that forbids both, so nothing a submission wrote (HTML, JavaScript, a file name) can run
+or load when the page is opened. Every piece of text from a submission is HTML-escaped and cut
+short. Hints come from the instructor's key, whose hints the release's leak scan has checked.
+
+>>> page = render_page(student="alice.ipynb", exercise="01-timeline", title="Timeline",
+...     rows=[{"question": "ex01.n", "status": "incorrect", "points": 0, "max_points": 2,
+...            "message": "Not yet: count the rows.", "answer": "<script>alert(1)</script>"}],
+...     notes=["cell 3 raised NameError: name 'x' is not defined"], protection="guard: ...")
+>>> "<script>" in page, "&lt;script&gt;" in page, "default-src 'none'" in page
+(False, True, True)
+"""
+
+from __future__ import annotations
+
+import html
+
+__all__ = ["render_page", "STATUS_LABELS", "CSP"]
+
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'; form-action 'none'"
+STATUS_LABELS = {
+    "correct": ("✅", "Correct"),
+    "incorrect": ("✏️", "Not yet"),
+    "unanswered": ("⬜", "Not answered"),
+    "missing": ("❓", "Answer not found"),
+    "manual": ("🧑‍🏫", "Graded by your instructor"),
+    "error": ("⚠️", "Could not be graded"),
+    "invalid": ("⚠️", "Not a notebook we could run"),
+}
+MAX_TEXT = 600
+
+STYLE = """
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;max-width:52rem;margin:2rem auto;
+padding:0 1rem;line-height:1.5;color:#1f2328}
+h1{font-size:1.5rem} table{border-collapse:collapse;width:100%} caption{text-align:left;
+font-weight:600;padding:.5rem 0} th,td{border-bottom:1px solid #d0d7de;padding:.4rem;
+text-align:left;vertical-align:top} .score{font-size:1.2rem;font-weight:600}
+code{background:#f6f8fa;padding:0 .2rem} footer{margin-top:2rem;color:#57606a;font-size:.85rem}
+"""
+
+
+def _text(value, limit: int = MAX_TEXT) -> str:
+    text = "" if value is None else str(value)
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return html.escape(text, quote=True)
+
+
+def _points(value) -> str:
+    if value in ("", None):
+        return "–"
+    number = float(value)
+    return str(int(number)) if number.is_integer() else f"{number:g}"
+
+
+def render_page(*, student: str, exercise: str, title: str, rows, notes, protection: str) -> str:
+    """Return the feedback page of one submission as HTML text.
+
+    Args:
+        student: the submission's path inside the submissions folder.
+        exercise: the set's name (``01-timeline``), or ``""`` when it could not be told.
+        title: the set's title for the heading.
+        rows: one dict per question: ``question``, ``status``, ``points``, ``max_points``,
+            ``message`` and optionally ``answer`` (the student's own value, shown short).
+        notes: what happened while the notebook ran (cell errors, time limits), plain text.
+        protection: which isolation was in force (see :mod:`coursekit.sandbox`).
+
+    Returns:
+        A complete, self-contained HTML document.
+    """
+    earned = sum(float(r["points"]) for r in rows if r["points"] not in ("", None))
+    auto_max = sum(float(r["max_points"]) for r in rows
+                   if r["status"] != "manual" and r["max_points"] not in ("", None))
+    manual = [r for r in rows if r["status"] == "manual"]
+    body = []
+    for row in rows:
+        icon, label = STATUS_LABELS.get(row["status"], ("", row["status"]))
+        answer = row.get("answer")
+        shown = (f"<br><small>Your answer: <code>{_text(answer, 120)}</code></small>"
+                 if answer not in (None, "") else "")
+        body.append(
+            f"<tr><td><code>{_text(row['question'])}</code></td>"
+            f"<td>{icon} {html.escape(label)}</td>"
+            f"<td>{_points(row['points'])} / {_points(row['max_points'])}</td>"
+            f"<td>{_text(row['message'])}{shown}</td></tr>")
+    pending = (f"<p>{len(manual)} question(s) will be graded by your instructor with the "
+               "rubric; their points are not in the total yet.</p>" if manual else "")
+    note_items = "".join(f"<li>{_text(n)}</li>" for n in notes)
+    notes_html = (f"<h2>What happened when your notebook ran</h2><ul>{note_items}</ul>"
+                  if notes else "<p>Your notebook ran from top to bottom without errors.</p>")
+    heading = _text(f"{exercise} · {title}" if exercise else "Exercise set not recognised")
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{CSP}">
+<meta name="referrer" content="no-referrer">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Feedback: {heading}</title>
+<style>{STYLE}</style>
+</head>
+<body>
+<main>
+<h1>Feedback: {heading}</h1>
+<p>Submission: <code>{_text(student)}</code></p>
+<p class="score">Score so far: {_points(earned)} / {_points(auto_max)} points</p>
+{pending}
+<table>
+<caption>Your answers, question by question</caption>
+<thead><tr><th scope="col">Question</th><th scope="col">Result</th><th scope="col">Points</th>
+<th scope="col">Feedback</th></tr></thead>
+<tbody>
+{''.join(body)}
+</tbody>
+</table>
+{notes_html}
+<p>The hints point you in the right direction without giving the answer away. Fix what is
+marked "Not yet", rerun your notebook from the top (Kernel &gt; Restart and Run All), and check
+each answer with its self-check before you submit again.</p>
+</main>
+<footer>Graded by coursekit in a fresh kernel. Protection in force: {_text(protection)}</footer>
+</body>
+</html>
+"""
