@@ -7,6 +7,11 @@ light so that ``coursekit --help`` answers at once):
 - ``coursekit.plots``: the house figure style; figures with caption, source line, alt text.
 - ``coursekit.checks``: self-checks with hashed answer keys and kind feedback.
 - ``coursekit.errors``: the library's exception types.
+
+The commands (``coursekit --help``) live in their own modules: ``build`` and ``cache``,
+``export``, ``release`` (with ``exercises``, ``solutions``, ``leaks``), ``grade`` (with
+``sandbox``, ``zygote``, ``feedback``), ``progress`` and ``keys``; ``lessons`` holds the ordered
+list and the lesson lint, ``execute`` and ``warmkernel`` run notebooks.
 """
 
 __all__ = ["__version__"]
