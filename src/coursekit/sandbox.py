@@ -80,7 +80,11 @@ def _bwrap_works() -> str:
         return f"bubblewrap needs Linux, this is {sys.platform}"
     if shutil.which("bwrap") is None:
         return "bwrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)"
-    cmd = _bwrap_base() + ["--", sys.executable, "-c", "import socket, sys; sys.exit(0)"]
+    # Bind the interpreter's prefix back, as grading does (keep): a venv under /tmp would
+    # otherwise vanish under the sandbox's empty /tmp and the probe would fail for that alone.
+    prefix = str(Path(sys.prefix).resolve())
+    cmd = _bwrap_base() + ["--ro-bind", prefix, prefix,
+                           "--", sys.executable, "-c", "import socket, sys; sys.exit(0)"]
     try:
         result = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired) as exc:
