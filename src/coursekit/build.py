@@ -141,7 +141,9 @@ def _exercise_paths(root: Path) -> list[Path]:
     import re
 
     folder = root / "exercises"
-    if not folder.is_dir():
+    # Without answers/ these are student copies (a student's own build/student folder):
+    # there are no solutions to execute or validate, and a student's work is left alone.
+    if not (folder / "answers").is_dir():
         return []
     try:
         from coursekit.exercises import SET_NAME
@@ -369,7 +371,7 @@ STUDENT_EXTRAS = ("README.md", "LICENSE", "LICENSE.md", "LICENSE.txt", "CITATION
 
 def _student_key(root: Path, jobs: list[Job], environment: dict) -> str:
     parts = [f"{j.name}:{j.key}" for j in jobs]
-    for folder in ("data", "learners", "exercises"):
+    for folder in ("data", "learners", "binder", "exercises"):
         parts += [f"{folder}/{d}" for d in _tree_digest(root / folder)]
     parts += _tree_digest(root / "src" / "coursekit")
     for name in ("notebooks/checks.json", "notebooks/toc.yml", *STUDENT_EXTRAS):
@@ -398,7 +400,7 @@ def write_student_release(root: Path, out: Path, lessons: list[Job]) -> tuple[st
             if (root / "notebooks" / name).is_file():
                 shutil.copy2(root / "notebooks" / name, notebooks / name)
         ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "*.ck-tmp")
-        for folder in ("data", "learners"):
+        for folder in ("data", "learners", "binder"):  # binder/: the release runs on a hub too
             if (root / folder).is_dir():
                 shutil.copytree(root / folder, staging / folder, ignore=ignore)
         if (root / "src" / "coursekit").is_dir():
@@ -418,8 +420,8 @@ def write_student_release(root: Path, out: Path, lessons: list[Job]) -> tuple[st
         if release_sets is None:
             status = "partial"
             detail += "; exercises skipped (coursekit.release.release_sets is not available yet)"
-        elif not (root / "exercises").is_dir():
-            detail += "; no exercises/ folder"
+        elif not (root / "exercises" / "answers").is_dir():
+            detail += "; no instructor exercises (exercises/answers/) to release"
         else:
             written = release_sets(root / "exercises", staging / "exercises", force=True)
             sets = [p for p in written if Path(p).suffix == ".ipynb"]
