@@ -13,7 +13,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ import nbformat
 import pytest
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
+from servers import free_port, stop
 
 ROOT = Path(__file__).resolve().parents[1]
 BINDER = ROOT / "binder"
@@ -128,12 +128,6 @@ def clean_env(home: Path, venv: Path) -> dict[str, str]:
     return env
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
@@ -173,12 +167,7 @@ def landing_page(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[st
         page = urllib.request.Request(base + LANDING, headers=auth)
         return location, max(status, urllib.request.urlopen(page, timeout=30).status)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server)
 
 
 def run(cmd: list[str], cwd: Path, env: dict[str, str], timeout: int = 600):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from servers import free_port, stop
 
 from coursekit.lessons import read_toc
 
@@ -146,16 +146,4 @@ def test_the_documented_jupyterlab_command_serves_the_whole_course(tmp_path):
         opener = next(runtime.glob("jpserver-file-to-run-*-open.html")).read_text(encoding="utf-8")
         assert "/lab/tree/notebooks/00-start-here.ipynb" in opener
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        stop(server)
