@@ -26,7 +26,7 @@ import pandas as pd
 from coursekit.errors import DataError
 from coursekit.paths import course_root
 
-__all__ = ["names", "load", "fields", "cite", "bibliography", "format_date", "data_dir"]
+__all__ = ["names", "load", "fields", "cite", "bibliography", "format_date", "date_of", "when", "data_dir"]
 
 PARTIAL_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 MAX_PROBLEMS = 8  # enough to see a pattern, few enough to read
@@ -382,3 +382,49 @@ def format_date(stamp: pd.Timestamp, precision: str) -> str:
         "year": str(stamp.year),
         "approx": f"about {month}",
     }.get(str(precision), f"{stamp.date()}")
+
+
+def date_of(row_id: str, *, root: str | os.PathLike[str] | None = None) -> pd.Timestamp:
+    """The date of one timeline event (``T...``) or agreement (``A...``), read from its row.
+
+    Use it instead of typing a date into code, so that a corrected row corrects every
+    sentence and figure built on it.
+
+    Args:
+        row_id: an ``event_id`` of ``timeline.csv`` or an ``agreement_id`` of ``agreements.csv``.
+        root: the course folder (default: found from the working directory).
+
+    Returns:
+        The row's date as a ``pandas.Timestamp``.
+
+    Raises:
+        DataError: no such row (the message names the file and suggests the nearest id).
+
+    >>> date_of("T094").date()
+    datetime.date(2022, 2, 24)
+    >>> date_of("T9999")
+    Traceback (most recent call last):
+    coursekit.errors.DataError: No row 'T9999' in data/timeline.csv. ...
+    """
+    return _row_of(row_id, root)["date"]
+
+
+def when(row_id: str, *, root: str | os.PathLike[str] | None = None) -> str:
+    """The date of one timeline or agreement row, written as exactly as its source gives it.
+
+    >>> when("T094")
+    '24 February 2022'
+    """
+    row = _row_of(row_id, root)
+    return format_date(row["date"], row["date_precision"])
+
+
+def _row_of(row_id: str, root) -> pd.Series:
+    name, key = ("agreements", "agreement_id") if str(row_id).startswith("A") else ("timeline", "event_id")
+    frame = _load_cached_by_name(name, data_dir(root)).set_index(key)
+    if row_id not in frame.index:
+        close = difflib.get_close_matches(str(row_id), list(frame.index), n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise DataError(f"No row {row_id!r} in data/{name}.csv.{hint} Use an id from that file's "
+                        f"{key} column.")
+    return frame.loc[row_id]
