@@ -35,10 +35,10 @@ import textwrap
 
 import pandas as pd
 
-from coursekit.data import format_date
+from coursekit.data import format_date, markdown_text
 from coursekit.errors import CourseError
 
-__all__ = ["show", "dates", "count", "bullets", "Table", "PRECISIONS"]
+__all__ = ["show", "dates", "count", "bullets", "markdown_text", "Table", "PRECISIONS"]
 
 PRECISIONS = ("day", "month", "year", "approx")
 MAX_ROWS = 200  # a table longer than this is not read; say so rather than scroll for ever
@@ -157,8 +157,9 @@ class Table:
                    f"{_escape(self.caption)}</caption>" if self.caption else "")
         note = (f'<p class="coursekit-table-note" style="margin:0 0 0.75em 0;font-size:0.9em">'
                 f"{_escape(self.note)}</p>" if self.note else "")
-        # tex2jax_ignore: MathJax, which JupyterLab runs over outputs, leaves "$" in cells alone.
-        return (f'<table class="coursekit-table tex2jax_ignore" style="{_TABLE_STYLE}">{caption}'
+        # JupyterLab runs MathJax 3 over HTML outputs: "mathjax_ignore" keeps a "$" in a cell a
+        # dollar sign there (MathJax 2's "tex2jax_ignore" is not honoured in JupyterLab 4).
+        return (f'<table class="coursekit-table mathjax_ignore tex2jax_ignore" style="{_TABLE_STYLE}">{caption}'
                 f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{note}")
 
     def __repr__(self) -> str:
@@ -183,7 +184,7 @@ class Table:
 
 
 def _escape(text) -> str:
-    return html.escape(str(text), quote=True).replace("$", "&#36;")
+    return html.escape(str(text), quote=True)
 
 
 def show(rows: pd.DataFrame, columns: list[str] | None = None, *, names: dict[str, str] | None = None,
@@ -305,8 +306,3 @@ def bullets(rows: pd.DataFrame, text: str, *, label: str | None = None, empty: s
         stamp = f" ({when[i]})" if when[i] else ""
         items.append(f"- {lead}{stamp}{': ' if lead or stamp else ''}{markdown_text(_cell_text(row[text]))}")
     return Markdown("\n".join(items) or empty)
-
-
-def markdown_text(text: str) -> str:
-    """Make ``text`` safe to put in Markdown: a ``$`` stays a dollar sign, never maths."""
-    return text.replace("$", "&#36;")
