@@ -22,6 +22,7 @@ import matplotlib
 matplotlib.use("Agg")  # no screen is needed, and PNGs are the same on every machine
 
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from coursekit.data import cite  # noqa: E402
@@ -264,6 +265,8 @@ def count_bars(counts: pd.Series, *, xlabel: str, ylabel: str, what: str | None 
         if max((len(n) for n in names), default=0) > 12:
             ax.tick_params(axis="x", labelrotation=20)
     ax.bar_label(bars, fmt="%g", padding=2)
+    if all(float(v).is_integer() for v in counts.to_numpy()):  # counts: no "17.5 claims" on the axis
+        (ax.xaxis if horizontal else ax.yaxis).set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     fig = ax.figure
