@@ -210,3 +210,43 @@ def test_no_lesson_takes_more_than_an_hour_by_the_method():
     over = [f"{name}: {b['teaching']} + {b['exercises']} = {b['teaching'] + b['exercises']} min"
             for name, (_, b) in _budgets().items() if b["teaching"] + b["exercises"] > MAX_LESSON_MINUTES]
     assert not over, "over 60 minutes (split or trim the lesson):\n" + "\n".join(over)
+
+
+MAX_VISIBLE_LINES = 10     # a code cell a student is meant to read
+MAX_MEDIAN_LINES = 5
+
+
+def _visible_code_lines(nb) -> list[int]:
+    """Non-blank lines of each code cell a student sees (collapsed machinery cells excluded)."""
+    out = []
+    for cell in nb.cells:
+        meta = cell.get("metadata", {})
+        if cell.cell_type != "code" or (meta.get("jupyter") or {}).get("source_hidden"):
+            continue
+        if lessons.NAV_TAG in meta.get("tags", []):
+            continue
+        out.append(sum(1 for line in cell.source.splitlines() if line.strip()))
+    return out
+
+
+def test_the_code_length_rule_can_fail():
+    v4 = nbformat.v4
+    long = v4.new_code_cell("\n".join(f"x{i} = {i}" for i in range(12)))
+    hidden = v4.new_code_cell("\n".join(f"y{i} = {i}" for i in range(30)))
+    hidden.metadata["jupyter"] = {"source_hidden": True}
+    assert _visible_code_lines(v4.new_notebook(cells=[long, hidden, v4.new_code_cell("a = 1\n\nb = 2")])) == [12, 2]
+
+
+@pytest.mark.xfail(strict=True, reason="issue 9: lessons being rewritten")
+def test_student_visible_code_cells_are_short():
+    """At most 10 lines in any code cell a student reads, median at most 5, in every lesson."""
+    import statistics
+
+    wrong = []
+    for path in lessons.lesson_paths():
+        lines = _visible_code_lines(nbformat.read(path, as_version=4))
+        if lines and max(lines) > MAX_VISIBLE_LINES:
+            wrong.append(f"{path.name}: a visible code cell of {max(lines)} lines (at most {MAX_VISIBLE_LINES})")
+        if lines and statistics.median(lines) > MAX_MEDIAN_LINES:
+            wrong.append(f"{path.name}: median {statistics.median(lines)} lines (at most {MAX_MEDIAN_LINES})")
+    assert not wrong, "\n".join(wrong)
