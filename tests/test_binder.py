@@ -209,6 +209,9 @@ def test_post_build_installs_and_the_first_lesson_runs_in_a_clean_venv(tmp_path)
     config = json.loads((venv / "etc" / "jupyter" / "jupyter_server_config.json").read_text())
     assert {app: config[app]["default_url"] for app in ("ServerApp", "LabApp", "NotebookApp")} \
         == dict.fromkeys(("ServerApp", "LabApp", "NotebookApp"), LANDING)
+    # The course's JupyterLab settings reach the image: the news pop-up's plugin is off.
+    page = json.loads((venv / "etc" / "jupyter" / "labconfig" / "page_config.json").read_text())
+    assert page["disabledExtensions"]["@jupyterlab/apputils-extension:announcements"] is True
     for command in (["jupyter", "lab"], ["jupyter", "server"]):
         location, status = landing_page([str(venv / BIN / command[0]), *command[1:]], repo, env)
         assert location.split("?")[0].endswith(LANDING), (command, location)

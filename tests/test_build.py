@@ -112,6 +112,58 @@ def test_student_release_has_lessons_data_keys_and_exercises_but_no_answers(buil
     assert "len(data.load('timeline'))" not in released  # the solution was stripped
 
 
+def _notes(path: Path) -> list[int]:
+    from coursekit.leaks import speaker_notes
+
+    return speaker_notes(nbformat.read(path, as_version=4))
+
+
+def test_speaker_notes_stay_in_the_instructor_build_and_leave_the_student_copy(built):
+    out = built[0] / "build"
+    assert _notes(out / "notebooks" / "01-timeline.ipynb"), "the fake lesson has notes to strip"
+    students = sorted((out / "student").rglob("*.ipynb"))
+    assert len(students) == 3
+    assert {p.name: _notes(p) for p in students} == {p.name: [] for p in students}
+
+
+def test_student_readme_names_only_what_the_release_holds(built):
+    root = built[0]
+    student = root / "build" / "student"
+    readme = (student / "README.md").read_text(encoding="utf-8")
+    developer_readme = Path(__file__).resolve().parents[1] / "README.md"
+    assert readme != developer_readme.read_text(encoding="utf-8")
+    assert "notebooks/01-timeline.ipynb" in readme and "coursekit progress" in readme
+    targets = re.findall(r"\]\(([^)#\s]+)", readme) + re.findall(r"`([\w./-]+\.(?:ipynb|json|md|csv))`", readme)
+    assert targets, "the README links to nothing"
+    missing = [t for t in targets if "://" not in t and not (student / t).exists()]
+    assert not missing, f"README.md names files the release lacks: {missing}"
+    for developer in ("pytest", ".[test]", "coursekit build", "coursekit keys", "coursekit grade",
+                      "coursekit release", "pre-commit", "instructors/"):
+        assert developer not in readme, developer
+
+
+def test_the_readme_check_finds_a_missing_file(tmp_path):
+    """The README test's link check can fail: a README naming an absent lesson is caught."""
+    from coursekit.errors import CourseError
+    from coursekit.release import student_readme
+
+    (tmp_path / "notebooks").mkdir()
+    with pytest.raises(CourseError, match="missing from the student release"):
+        student_readme(tmp_path, [{"file": "00-start.ipynb", "title": "Start"}])
+
+
+def test_a_surviving_notes_cell_stops_the_student_release(course, monkeypatch):
+    from coursekit import release
+
+    monkeypatch.setattr(release, "strip_speaker_notes", lambda nb: nb)  # plant the leak
+    jobs, _ = build.plan_jobs(course, pdf=False)
+    lessons = [j for j in jobs if j.kind == "lesson"]
+    before = sorted(p.name for p in (course / "build" / "student").rglob("*"))
+    with pytest.raises(Exception, match="speaker notes"):
+        build.write_student_release(course, course / "build", lessons)
+    assert sorted(p.name for p in (course / "build" / "student").rglob("*")) == before  # old release kept
+
+
 def test_committed_lessons_only_gain_their_navigation_cell(built):
     root, _, before = built
     for name, old in before.items():

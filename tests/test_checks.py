@@ -210,3 +210,88 @@ def test_module_exports_are_explicit():
     """__all__ names the public API, and every name in it exists."""
     assert set(checks.__all__) >= {"check", "evaluate", "build_keys", "load_keys"}
     assert all(hasattr(checks, name) for name in checks.__all__)
+
+
+# --------------------------------------------------------------- tolerant, kind matching
+
+TOLERANT = {
+    "t.mediator": {"kind": "text", "typos": 1,
+                   "answers": ["Kosygin", "Alexei Kosygin", "Alexey Kosygin", "Soviet premier Kosygin"],
+                   "wrong": {"Brezhnev": "Brezhnev appears later."}},
+    "t.body": {"kind": "text", "answers": ["STZA", "Special Technology Zones Authority", "Pakistan's STZA"]},
+    "t.pct": {"kind": "number", "answer": 58.8, "step": 0.1, "tolerance": 0.1, "unit": "%"},
+    "t.days": {"kind": "number", "answer": 6, "unit": "days"},
+    "t.gap": {"kind": "number", "answer": 253.15, "step": 0.01},
+}
+
+
+@pytest.fixture
+def tolerant():
+    return build_keys(TOLERANT, salt_seed="tests")["questions"]
+
+
+@pytest.mark.parametrize("answer", ["Alexey Kosygin", "soviet premier kosygin", "KOSYGIN.", "Kosýgin",
+                                    "kosigin", "Kosygyn"])
+def test_names_pass_with_titles_transliterations_and_one_slip(tolerant, answer):
+    assert evaluate(tolerant["t.mediator"], answer, "t.mediator").passed
+
+
+@pytest.mark.parametrize("answer", ["Brezhnev", "Kosy", "Kasigan", "Shastri", "Premier"])
+def test_a_different_name_or_two_slips_do_not_pass(tolerant, answer):
+    assert not evaluate(tolerant["t.mediator"], answer, "t.mediator").passed
+
+
+def test_typos_are_refused_where_a_slip_could_reach_a_listed_wrong_answer():
+    spec = {"q": {"kind": "text", "answer": "Kosygin", "typos": 1, "wrong": {"Kosygan": "no"}}}
+    with pytest.raises(CheckError, match="one slip of spelling"):
+        build_keys(spec)
+
+
+def test_typos_never_apply_to_short_answers(tolerant):
+    keys = build_keys({"q": {"kind": "text", "answer": "STZA", "typos": 1}}, salt_seed="t")["questions"]
+    assert not evaluate(keys["q"], "STZB", "q").passed
+    assert "near" not in keys["q"]
+
+
+@pytest.mark.parametrize("answer", ["Pakistan's STZA", "pakistan’s  stza", "Pakistan STZA",
+                                    "the Special Technology Zones Authority"])
+def test_abbreviations_possessives_and_articles(tolerant, answer):
+    assert evaluate(tolerant["t.body"], answer, "t.body").passed
+
+
+@pytest.mark.parametrize("answer", ["58.8%", "58.8 %", "58.8 percent", "58.8 per cent", 58.8])
+def test_a_percentage_may_carry_its_sign(tolerant, answer):
+    assert evaluate(tolerant["t.pct"], answer, "t.pct").passed
+
+
+def test_a_unit_is_read_off_only_where_the_question_names_it(tolerant):
+    assert evaluate(tolerant["t.days"], "6 days", "t.days").passed
+    assert evaluate(tolerant["t.days"], "1 day", "t.days").message.startswith("Not yet")
+    wrong_unit = evaluate(tolerant["t.days"], "6 months", "t.days")
+    assert not wrong_unit.passed and "not the unit" in wrong_unit.message
+    plain = evaluate(tolerant["t.gap"], "253.15%", "t.gap")
+    assert not plain.passed and "plain number" in plain.message
+
+
+@pytest.mark.parametrize("answer", [0.588, "0.588", "0.59"])
+def test_a_fraction_for_a_percentage_is_named_as_that_slip(tolerant, answer):
+    result = evaluate(tolerant["t.pct"], answer, "t.pct")
+    assert not result.passed and "fraction" in result.message and "multiply by 100" in result.message
+
+
+def test_a_wrong_sign_is_named_without_saying_the_size_was_right(tolerant):
+    message = evaluate(tolerant["t.gap"], -253.15, "t.gap").message
+    assert "order of your subtraction" in message
+    assert "size" not in message.split("subtraction")[0] and "right" not in message.lower()
+    # A number that is not the answer negated gets the question's ordinary hint instead.
+    assert "order of your subtraction" not in evaluate(tolerant["t.gap"], -100, "t.gap").message
+
+
+def test_options_and_asks_are_checked():
+    with pytest.raises(CheckError, match="asks"):
+        build_keys({"q": {"kind": "number", "answer": 1, "asks": "maths"}})
+    with pytest.raises(CheckError, match="options"):
+        build_keys({"q": {"kind": "choice", "choices": ["a", "b"], "answer": "a", "options": {"a": "x"}}})
+    keys = build_keys({"q": {"kind": "choice", "choices": ["a", "b"], "answer": "a", "asks": "judgement",
+                             "options": {"a": "One text", "b": "Another"}}})
+    assert "One text" not in json.dumps(keys)  # option texts stay with the instructor

@@ -357,3 +357,34 @@ def test_release_command_writes_the_default_folder(course, monkeypatch):
     assert result.returncode == 0, result.stderr
     assert "leak scan: clean" in result.stdout
     assert (course / "release" / "01-timeline.ipynb").is_file()
+
+
+# --- speaker notes stay with the instructor ------------------------------------------------
+
+def _with_notes(path: Path) -> None:
+    nb = _read(path)
+    note = nbformat.v4.new_markdown_cell("**Speaker notes.** Steer them away from option a; Q2 accepts 7.")
+    note.metadata["slideshow"] = {"slide_type": "notes"}
+    nb.cells.insert(2, note)
+    nbformat.write(nb, path)
+
+
+def test_speaker_notes_are_left_out_of_the_student_version(course):
+    exercise = SETS[0]
+    _with_notes(course / "exercises" / f"{exercise.name}.ipynb")
+    release_sets(course / "exercises", course / "release", names=[exercise.name])
+    student = _read(course / "release" / f"{exercise.name}.ipynb")
+    assert not any("Speaker notes" in c.source for c in student.cells)
+    assert not any(c.metadata.get("slideshow", {}).get("slide_type") == "notes" for c in student.cells)
+
+
+def test_the_leak_scan_reports_a_surviving_notes_cell():
+    exercise = SETS[0]
+    teacher = _read(exercise.notebook)
+    student = student_notebook(exercise, teacher)
+    assert scan_notebook(student, teacher, _plaintext(exercise)) == []
+    note = nbformat.v4.new_markdown_cell("Stress the fiscal year.")
+    note.metadata["slideshow"] = {"slide_type": "notes"}
+    student.cells.append(note)
+    leaks = [str(leak) for leak in scan_notebook(student, teacher, _plaintext(exercise))]
+    assert any("speaker notes" in leak for leak in leaks), leaks

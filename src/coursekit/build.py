@@ -365,14 +365,16 @@ def _tree_digest(folder: Path) -> list[str]:
             if p.is_file() and "__pycache__" not in p.parts and not is_temporary(p.name)]
 
 
-STUDENT_EXTRAS = ("README.md", "LICENSE", "LICENSE.md", "LICENSE.txt", "CITATION.cff",
-                  "pyproject.toml")
+# The student release gets its own README (from the package's template), never the developer one.
+STUDENT_EXTRAS = ("LICENSE", "LICENSE.md", "LICENSE.txt", "CITATION.cff", "pyproject.toml")
+STUDENT_FOLDERS = ("data", "learners", "binder", "jupyter")  # binder/: the release runs on a hub too
 
 
 def _student_key(root: Path, jobs: list[Job], environment: dict) -> str:
     parts = [f"{j.name}:{j.key}" for j in jobs]
-    for folder in ("data", "learners", "binder", "exercises"):
+    for folder in (*STUDENT_FOLDERS, "exercises"):
         parts += [f"{folder}/{d}" for d in _tree_digest(root / folder)]
+    parts += _tree_digest(root / "src" / "coursekit" / "templates" / "student")
     parts += _tree_digest(root / "src" / "coursekit")
     for name in ("notebooks/checks.json", "notebooks/toc.yml", *STUDENT_EXTRAS):
         if (root / name).is_file():
@@ -384,23 +386,34 @@ def _student_key(root: Path, jobs: list[Job], environment: dict) -> str:
 def write_student_release(root: Path, out: Path, lessons: list[Job]) -> tuple[str, str]:
     """Assemble ``build/student/`` beside it and swap it in; return ``(status, detail)``.
 
-    It holds the executed lessons, ``notebooks/toc.yml`` and the hashed
-    ``notebooks/checks.json``, ``data/``, ``learners/``, the library (so ``pip install .``
-    works), and the student exercise sets from :func:`coursekit.release.release_sets`;
-    never ``instructors/`` or the exercises' solutions.
+    It holds the executed lessons without their speaker notes, ``notebooks/toc.yml`` and the
+    hashed ``notebooks/checks.json``, ``data/``, ``learners/``, ``binder/``, the course's
+    JupyterLab settings (``jupyter/``), the library (so ``pip install .`` works), the student
+    exercise sets from :func:`coursekit.release.release_sets` and a README of its own
+    (:func:`coursekit.release.student_readme`); never ``instructors/``, the exercises'
+    solutions or the developer README. A speaker-notes cell left in any student notebook
+    stops the release (:func:`coursekit.leaks.notes_leaks`).
     """
+    import nbformat
+
+    from coursekit.leaks import notes_leaks
+    from coursekit.lessons import read_toc
+    from coursekit.release import strip_speaker_notes, student_readme
+
     staging = Path(tempfile.mkdtemp(prefix=".student.", suffix=".ck-tmp", dir=out))
     staging.chmod(0o755)
     try:
         notebooks = staging / "notebooks"
         notebooks.mkdir()
         for job in lessons:
-            shutil.copy2(out / job.outputs[0], notebooks / Path(job.outputs[0]).name)
+            source = out / job.outputs[0]
+            nbformat.write(strip_speaker_notes(nbformat.read(source, as_version=4)),
+                           notebooks / Path(job.outputs[0]).name)
         for name in ("toc.yml", "checks.json"):
             if (root / "notebooks" / name).is_file():
                 shutil.copy2(root / "notebooks" / name, notebooks / name)
         ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "*.ck-tmp")
-        for folder in ("data", "learners", "binder"):  # binder/: the release runs on a hub too
+        for folder in STUDENT_FOLDERS:
             if (root / folder).is_dir():
                 shutil.copytree(root / folder, staging / folder, ignore=ignore)
         if (root / "src" / "coursekit").is_dir():
@@ -426,6 +439,14 @@ def write_student_release(root: Path, out: Path, lessons: list[Job]) -> tuple[st
             written = release_sets(root / "exercises", staging / "exercises", force=True)
             sets = [p for p in written if Path(p).suffix == ".ipynb"]
             detail += f", {len(sets)} exercise set(s)"
+        built = {Path(job.outputs[0]).name for job in lessons}
+        entries = [e for e in read_toc(root) if e["file"] in built]
+        (staging / "README.md").write_text(student_readme(staging, entries), encoding="utf-8")
+        leaks = [leak for path in sorted(staging.rglob("*.ipynb"))
+                 for leak in notes_leaks(nbformat.read(path, as_version=4), path.relative_to(staging).as_posix())]
+        if leaks:
+            raise CourseError("the student release would hold instructor material: "
+                              + "; ".join(map(str, leaks)))
         final = out / "student"
         old = None
         if final.exists():

@@ -9,7 +9,14 @@ plaintext answers and turn them into a key file with :func:`build_keys` (or
 Normal forms, so that every reasonable way of writing a right answer passes:
 
 - ``number``: rounded to a grid of ``step``; accepted within ``tolerance`` (a multiple of step).
-- ``text``: Unicode-normalised, case-folded, punctuation dropped, spaces collapsed.
+  A trailing unit that the question names (``unit: "%"`` accepts ``"58.8%"`` and
+  ``"58.8 percent"``) is read off; a share given as a fraction where a percentage was asked
+  gets a message that names that slip, as does a difference taken the wrong way round.
+- ``text``: Unicode-normalised, accents dropped, case-folded, punctuation dropped, spaces
+  collapsed, a leading "the" ignored; list every equivalent answer (titles, transliterations,
+  abbreviations) under ``answers``. ``typos: 1`` also accepts one slip of spelling in answers
+  of five letters or more, and :func:`build_keys` refuses it where a slip could turn a listed
+  wrong answer into a right one.
 - ``set``: each element normalised as text, order and repeats ignored.
 - ``choice``: one of the question's ``choices`` labels (``"b"``, ``"B"`` and ``"b)"`` agree).
 
@@ -56,7 +63,17 @@ __all__ = ["check", "evaluate", "build_keys", "load_keys", "find_keys", "normali
 KEY_FORMAT = "coursekit-checks/1"
 KEY_FILE = "checks.json"
 KINDS = ("number", "text", "set", "choice")
+ASKS = ("calculation", "look-up", "judgement")  # what a question asks of the student (balance tests)
 MAX_ANSWER_CHARS = 10_000
+MIN_TYPO_LETTERS = 5  # below this, one slip of spelling can make another real word
+# Spellings of a percentage a student may add after the number.
+PERCENT_UNITS = ("%", "percent", "per cent", "pc", "pct")
+FRACTION_SLIP = ("that looks like a share written as a fraction (out of 1). The question asks "
+                 "for a percentage: multiply by 100.")
+PERCENT_SLIP = ("that looks like a percentage. The question asks for a share written as a "
+                "fraction (out of 1): divide by 100.")
+SIGN_SLIP = ("check the order of your subtraction (later minus earlier, or the larger minus the "
+             "smaller), and whether the question asks for a change or for the size of a gap.")
 
 
 @dataclass(frozen=True)
@@ -95,7 +112,9 @@ def normalise(kind: str, answer) -> str:
     Raises ``ValueError`` with a student-facing message when the answer has the wrong shape.
 
     >>> normalise("text", "  The   Tashkent  Declaration! ")
-    't:the tashkent declaration'
+    't:tashkent declaration'
+    >>> normalise("text", "Pakistan's STZA") == normalise("text", "pakistan’s  stza.")
+    True
     >>> normalise("set", ["SCO", "fatf", "sco"]) == normalise("set", ("FATF", "SCO"))
     True
     >>> normalise("number", "1,000.0")
@@ -120,9 +139,14 @@ def normalise(kind: str, answer) -> str:
 def _text(answer) -> str:
     if not isinstance(answer, str):
         raise ValueError(f"this question wants text (in quotes), but got a {type(answer).__name__}.")
-    text = unicodedata.normalize("NFKC", answer).casefold()
+    text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", answer).casefold())
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))  # "Kosygin" = "Kosýgin"
+    text = re.sub(r"(?<=\w)['’]s\b", "", text)  # "Pakistan's STZA" = "Pakistan STZA"
     text = "".join(ch if ch.isalnum() or ch in ")" else " " for ch in text)
-    return " ".join(text.split())
+    words = text.split()
+    if len(words) > 1 and words[0] == "the":  # "the Tashkent Declaration" = "Tashkent Declaration"
+        words = words[1:]
+    return " ".join(words)
 
 
 def _item(x) -> str:
@@ -164,14 +188,55 @@ def _hash(salt: str, question: str, normal: str) -> str:
     return hashlib.sha256(f"{salt}:{question}:{normal}".encode()).hexdigest()
 
 
+def _units(entry: dict) -> list[str]:
+    unit = entry.get("unit")
+    if not unit:
+        return []
+    units = [unit] if isinstance(unit, str) else list(unit)
+    if any(u.strip() in PERCENT_UNITS for u in units):
+        units = [*units, *PERCENT_UNITS]
+    # "274 months" and "1 month" both name the unit.
+    units += [u[:-1] for u in units if len(u) > 3 and u.endswith("s")]
+    return sorted({" ".join(u.casefold().split()) for u in units}, key=len, reverse=True)
+
+
+def _is_percent(entry: dict) -> bool:
+    return any(u in PERCENT_UNITS for u in _units(entry))
+
+
+_NUMBER_THEN_TEXT = re.compile(r"\s*([-+]?[\d.,_]*\d(?:e[-+]?\d+)?)\s*([^\d\s.,_].*?)\s*\.?\s*$", re.I)
+
+
+def _strip_unit(entry: dict, answer):
+    """Read a trailing unit off a text answer to a number question (``"58.8%"``)."""
+    if not isinstance(answer, str):
+        return answer
+    match = _NUMBER_THEN_TEXT.fullmatch(answer)
+    if not match or re.fullmatch(r"e[-+]?\d+", match.group(2), re.I):
+        return answer
+    number, unit = match.group(1), " ".join(match.group(2).casefold().split())
+    if unit in _units(entry):
+        return number
+    if _units(entry):
+        asked = entry["unit"] if isinstance(entry["unit"], str) else entry["unit"][0]
+        raise ValueError(f"{match.group(2)[:20]!r} is not the unit this question asks for: give the "
+                         f"number alone, or followed by {asked!r}.")
+    raise ValueError(f"write the number only, without {match.group(2)[:20]!r}: this question asks "
+                     "for a plain number.")
+
+
+def _number_hashes(question: str, entry: dict, value: Decimal) -> list[str]:
+    step = entry.get("step", 1)
+    k = _grid(value, step)
+    spread = round(entry.get("tolerance", 0) / step)
+    return [_hash(entry["salt"], question, f"n:{i}") for i in range(k - spread, k + spread + 1)]
+
+
 def _candidates(question: str, entry: dict, answer) -> list[str]:
     """Return the hashes under which ``answer`` would be accepted."""
     kind = entry["kind"]
     if kind == "number":
-        step = entry.get("step", 1)
-        k = _grid(_decimal(answer), step)
-        spread = round(entry.get("tolerance", 0) / step)
-        return [_hash(entry["salt"], question, f"n:{i}") for i in range(k - spread, k + spread + 1)]
+        return _number_hashes(question, entry, _decimal(_strip_unit(entry, answer)))
     normal = normalise(kind, answer)
     if kind == "choice":
         allowed = [normalise("choice", c) for c in entry.get("choices", [])]
@@ -179,6 +244,43 @@ def _candidates(question: str, entry: dict, answer) -> list[str]:
             labels = ", ".join(entry["choices"])
             raise ValueError(f"choose one of: {labels}.")
     return [_hash(entry["salt"], question, normal)]
+
+
+def _spelling_variants(normal: str) -> set[str]:
+    """The text with each one letter left out (spaces ignored): two texts one slip apart share one."""
+    letters = normal.replace(" ", "")
+    if sum(ch.isalpha() for ch in letters) < MIN_TYPO_LETTERS:
+        return set()
+    return {letters} | {letters[:i] + letters[i + 1:] for i in range(len(letters))}
+
+
+def _near_hashes(question: str, entry: dict, normal: str) -> set[str]:
+    return {_hash(entry["salt"], question, "f:" + v) for v in _spelling_variants(normal)}
+
+
+def _slip(question: str, entry: dict, answer, accepted: set[str]) -> str | None:
+    """Name a likely slip of a wrong number (fraction for percentage, sign) without the answer."""
+    try:
+        value = _decimal(_strip_unit(entry, answer))
+    except ValueError:
+        return None
+    # A fraction written to two places (0.59) stands for anything from 58.5 to 59.5 per cent.
+    rounding = Decimal(1).scaleb(min(value.as_tuple().exponent, 0)) / 2
+    tries = []
+    if _is_percent(entry) and abs(value) <= 1:
+        tries.append((value * 100, rounding * 100, FRACTION_SLIP))
+    if entry.get("unit") == "fraction" and abs(value) > 1:
+        tries.append((value / 100, rounding / 100, PERCENT_SLIP))
+    if value != 0:
+        tries.append((-value, Decimal(0), SIGN_SLIP))
+    step = Decimal(str(entry.get("step", 1)))
+    for other, spread, message in tries:
+        reach = min(int(spread / step), 50)
+        centre = _grid(other, step)
+        for k in range(centre - reach, centre + reach + 1):
+            if accepted & set(_number_hashes(question, entry, k * step)):
+                return message
+    return None
 
 
 def evaluate(entry: dict, answer, question: str | None = None) -> CheckResult:
@@ -219,6 +321,13 @@ def evaluate(entry: dict, answer, question: str | None = None) -> CheckResult:
         return CheckResult(qid, True, "✅ Correct. Well done!")
     feedback = entry.get("feedback", {})
     specific = next((feedback[h] for h in hashes if h in feedback), None)
+    if specific is None and entry.get("near") and entry["kind"] == "text":
+        near = _near_hashes(qid, entry, normalise("text", answer)[2:])
+        if near & set(entry["near"]):
+            return CheckResult(qid, True, "✅ Correct, allowing for spelling: the sources spell it "
+                                          "slightly differently, so compare your answer with the table.")
+    if specific is None and entry["kind"] == "number":
+        specific = _slip(qid, entry, answer, accepted)
     hint = specific or entry.get("hint") or "Have another look at the section above."
     return CheckResult(qid, False, f"Not yet: {hint}")
 
@@ -228,7 +337,9 @@ def build_keys(spec: dict, *, salt_seed: str | None = None) -> dict:
 
     Args:
         spec: ``{question_id: {"kind", "answer" or "answers", "hint", "step", "tolerance",
-            "choices", "wrong": {wrong_answer: message}, "points", "variable"}}``.
+            "unit", "typos", "choices", "options", "asks", "wrong": {wrong_answer: message},
+            "points", "variable"}}``. ``options`` (the choices' texts) and ``asks``
+            (calculation, look-up or judgement) are checked but not copied into the key.
         salt_seed: make salts reproducible (so a rebuilt key file diffs cleanly); default random.
 
     Raises:
@@ -253,9 +364,10 @@ def build_keys(spec: dict, *, salt_seed: str | None = None) -> dict:
                 if salt_seed is not None else os.urandom(8).hex())
         entry = {"id": qid, "kind": kind, "salt": salt, "hint": item.get("hint", ""),
                  "points": item.get("points", 1)}
-        for extra in ("step", "tolerance", "choices", "variable"):
+        for extra in ("step", "tolerance", "choices", "variable", "unit"):
             if extra in item:
                 entry[extra] = item[extra]
+        _check_fields(qid, item)
         if kind == "number":
             entry.setdefault("step", 1)
             entry.setdefault("tolerance", 0)
@@ -265,13 +377,45 @@ def build_keys(spec: dict, *, salt_seed: str | None = None) -> dict:
                                  for wrong, msg in (item.get("wrong") or {}).items()}
         except ValueError as exc:
             raise CheckError(f"Question {qid!r}: an answer does not fit kind {kind!r}: {exc}") from None
+        near = _typo_hashes(qid, entry, item, answers) if item.get("typos") else set()
+        if near:
+            entry["near"] = sorted(near)
         questions[qid] = entry
     return {"format": KEY_FORMAT, "questions": questions}
 
 
+def _check_fields(qid: str, item: dict) -> None:
+    asks = item.get("asks")
+    if asks is not None and asks not in ASKS:
+        raise CheckError(f"Question {qid!r}: asks {asks!r} is not one of {', '.join(ASKS)}.")
+    options = item.get("options")
+    if options is not None:
+        if item.get("kind") != "choice" or not isinstance(options, dict):
+            raise CheckError(f"Question {qid!r}: 'options' is a mapping of choice label to the "
+                             "option's text, for kind: choice only.")
+        if [str(k) for k in options] != [str(c) for c in item.get("choices", [])]:
+            raise CheckError(f"Question {qid!r}: the labels under 'options' ({', '.join(map(str, options))}) "
+                             f"must be the choices ({', '.join(map(str, item.get('choices', [])))}), in order.")
+    if item.get("typos") and item.get("kind") != "text":
+        raise CheckError(f"Question {qid!r}: 'typos' applies to kind: text only.")
+    if item.get("typos") not in (None, 0, 1, True, False):
+        raise CheckError(f"Question {qid!r}: 'typos' can only be 1 (one slip of spelling).")
+
+
+def _typo_hashes(qid: str, entry: dict, item: dict, answers) -> set[str]:
+    near: set[str] = set()
+    for answer in answers:
+        near |= _spelling_variants(normalise("text", answer)[2:])
+    for wrong in item.get("wrong") or {}:
+        if _spelling_variants(normalise("text", wrong)[2:]) & near:
+            raise CheckError(f"Question {qid!r}: with 'typos: 1' the wrong answer {wrong!r} is one slip "
+                             "of spelling from a right one and would pass. Remove 'typos' for this question.")
+    return {_hash(entry["salt"], qid, "f:" + v) for v in near}
+
+
 def _key_hash(qid: str, entry: dict, answer) -> str:
     if entry["kind"] == "number":
-        return _hash(entry["salt"], qid, f"n:{_grid(_decimal(answer), entry['step'])}")
+        return _hash(entry["salt"], qid, f"n:{_grid(_decimal(_strip_unit(entry, answer)), entry['step'])}")
     return _candidates(qid, entry, answer)[0]
 
 

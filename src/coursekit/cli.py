@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "slides": ("coursekit.export", "export offline reveal.js slide decks"),
     "handouts": ("coursekit.export", "export offline HTML (and PDF) handouts"),
     "progress": ("coursekit.progress", "show which self-checks you have passed, per notebook"),
+    "lab": ("coursekit.lab", "open JupyterLab at the first lesson, with the course's settings"),
 }
 
 

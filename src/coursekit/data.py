@@ -26,7 +26,8 @@ import pandas as pd
 from coursekit.errors import DataError
 from coursekit.paths import course_root
 
-__all__ = ["names", "load", "fields", "cite", "bibliography", "format_date", "date_of", "when", "data_dir"]
+__all__ = ["names", "load", "fields", "cite", "bibliography", "format_date", "date_of", "when", "data_dir",
+           "markdown_text"]
 
 PARTIAL_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 MAX_PROBLEMS = 8  # enough to see a pattern, few enough to read
@@ -355,8 +356,21 @@ def bibliography(source_ids, *, root: str | os.PathLike[str] | None = None) -> s
     1
     """
     ids = sorted({str(s) for s in source_ids if s and not pd.isna(s)})
-    # Escape "$" so that Markdown renderers do not read a title's "$2bn" as LaTeX maths.
-    return "\n".join(f"- `{sid}`: {cite(sid, root=root)}".replace("$", r"\$") for sid in ids)
+    return "\n".join(f"- `{sid}`: {markdown_text(cite(sid, root=root))}" for sid in ids)
+
+
+def markdown_text(text: str) -> str:
+    r"""Return ``text`` ready to go into Markdown with every ``$`` shown as a dollar sign, never maths.
+
+    JupyterLab reads ``$...$`` in Markdown as LaTeX maths, and neither ``\$`` nor ``&#36;``
+    stops it there; two backslashes before the sign (``\\$``) are the one spelling that shows a
+    dollar sign both in JupyterLab and in the exported handouts and slides
+    (``tests/test_jupyterlab.py`` proves it in a real JupyterLab).
+
+    >>> print(markdown_text("US$331m and $2bn"))
+    US\\$331m and \\$2bn
+    """
+    return str(text).replace("$", "\\\\$")
 
 
 _MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",

@@ -6,6 +6,8 @@ What counts as a leak (each reported with the place it was found):
 - a plaintext answer from the answers file (numbers of two or more digits, text of three or
   more characters; shorter ones are protected by the solution regions instead);
 - an output of the instructor notebook (text, HTML or image), anywhere;
+- a speaker-notes cell (``metadata.slideshow.slide_type == "notes"``): notes are for the
+  instructor's deck and build only, and may say which answer to steer students to;
 - any output or execution count at all in the student notebook (the release clears them),
   cell or notebook metadata outside the short list the release keeps, and attachments that are
   not the instructor's own question attachments.
@@ -37,13 +39,13 @@ from dataclasses import dataclass
 
 from coursekit.solutions import solution_lines, strip_solutions
 
-__all__ = ["Leak", "scan_notebook", "scan_keys", "answer_strings", "NOTEBOOK_METADATA",
-           "CELL_METADATA", "KEY_FIELDS"]
+__all__ = ["Leak", "scan_notebook", "scan_keys", "answer_strings", "speaker_notes", "notes_leaks",
+           "NOTEBOOK_METADATA", "CELL_METADATA", "KEY_FIELDS"]
 
 NOTEBOOK_METADATA = ("kernelspec", "language_info", "coursekit")
 CELL_METADATA = ("tags", "slideshow", "editable", "deletable", "coursekit")
 KEY_FIELDS = ("id", "kind", "salt", "hint", "points", "step", "tolerance", "choices", "variable",
-              "accept", "feedback")
+              "accept", "feedback", "unit", "near")
 TEXT_MIMES = ("application/json", "application/javascript", "image/svg+xml")
 MIN_LINE = 8      # shorter solution lines ("else:", "x = 1") are too common to search for
 MIN_OUTPUT = 24   # shorter instructor outputs ("42") are too common to search for
@@ -221,6 +223,34 @@ def _compare(where: str, texts: list[str], baseline: list[str], needles,
     return leaks
 
 
+def speaker_notes(nb) -> list[int]:
+    """Return the indices of the speaker-notes cells of ``nb`` (instructor-only material).
+
+    >>> import nbformat
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("Stress the date.")])
+    >>> nb.cells[0].metadata["slideshow"] = {"slide_type": "notes"}
+    >>> speaker_notes(nb)
+    [0]
+    """
+    cells = nb["cells"] if isinstance(nb, dict) else nb.cells
+    return [i for i, cell in enumerate(cells)
+            if ((cell.get("metadata") or {}).get("slideshow") or {}).get("slide_type") == "notes"]
+
+
+def notes_leaks(nb, name: str = "") -> list[Leak]:
+    """Return one leak per speaker-notes cell left in a student notebook ``nb``.
+
+    >>> import nbformat
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("**Speaker notes.** Q6 accepts 0.75")])
+    >>> nb.cells[0].metadata["slideshow"] = {"slide_type": "notes"}
+    >>> [str(leak) for leak in notes_leaks(nb, "08-synthesis.ipynb")]
+    ['08-synthesis.ipynb cell 0: speaker notes (instructor only: strip them from student copies)']
+    """
+    prefix = f"{name} " if name else ""
+    return [Leak(f"{prefix}cell {i}", "speaker notes (instructor only: strip them from student copies)")
+            for i in speaker_notes(nb)]
+
+
 def scan_notebook(student, instructor, answers=()) -> list[Leak]:
     """Return every leak in ``student`` (a released notebook) relative to its ``instructor`` source.
 
@@ -238,7 +268,7 @@ def scan_notebook(student, instructor, answers=()) -> list[Leak]:
     instructor = nbformat.from_dict(instructor)
     needles = _needles(instructor, answers)
     by_id = {cell.get("id"): cell for cell in instructor.cells if cell.get("id")}
-    leaks: list[Leak] = []
+    leaks: list[Leak] = notes_leaks(student)
     for index, cell in enumerate(student.cells):
         where = f"cell {index}"
         source = cell.get("source", "")
@@ -313,7 +343,8 @@ def scan_keys(keys: dict, answers=()) -> list[Leak]:
         for field in entry:
             if field not in KEY_FIELDS:
                 leaks.append(Leak(where, f"field {field!r} (a key file holds only hashes and hints)"))
-        hashes = list(entry.get("accept", [])) + list(entry.get("feedback", {}))
+        hashes = (list(entry.get("accept", [])) + list(entry.get("feedback", {}))
+                  + list(entry.get("near", [])))
         if not all(isinstance(h, str) and SHA256.match(h) for h in hashes):
             leaks.append(Leak(where, "an accepted answer that is not a SHA-256 hash"))
         texts = [entry.get("hint", "")] + list((entry.get("feedback") or {}).values())

@@ -37,12 +37,13 @@ from coursekit.exercises import (
     discover,
     keys_text,
 )
-from coursekit.leaks import CELL_METADATA, answer_strings, scan_keys, scan_notebook
+from coursekit.leaks import CELL_METADATA, answer_strings, scan_keys, scan_notebook, speaker_notes
 from coursekit.safewrite import GeneratedFiles
 from coursekit.solutions import assigned_names, regions, strip_solutions
 
 __all__ = ["release_sets", "student_notebook", "check_structure", "check_instructor_keys",
-           "default_folders", "configure", "run", "DEFAULT_OUT", "STUDENT_KEY"]
+           "default_folders", "strip_speaker_notes", "student_readme", "configure", "run",
+           "DEFAULT_OUT", "STUDENT_KEY", "STUDENT_README"]
 
 DEFAULT_OUT = "release"
 STUDENT_KEY = "checks.json"
@@ -50,6 +51,79 @@ LANGUAGE_INFO = ("name", "version", "mimetype", "file_extension", "codemirror_mo
                  "nbconvert_exporter", "pygments_lexer")
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 SECRET_TAG = ("solution", "hidden", "answer")
+STUDENT_README = Path(__file__).resolve().parent / "templates" / "student" / "README.md"
+
+
+def strip_speaker_notes(nb):
+    """Return a copy of notebook ``nb`` without its speaker-notes cells (instructor-only).
+
+    >>> import nbformat
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("Text."),
+    ...                                      nbformat.v4.new_markdown_cell("Steer them to b.")])
+    >>> nb.cells[1].metadata["slideshow"] = {"slide_type": "notes"}
+    >>> [c.source for c in strip_speaker_notes(nb).cells]
+    ['Text.']
+    """
+    import copy
+
+    notes = set(speaker_notes(nb))
+    student = copy.deepcopy(nb)
+    student.cells = [cell for i, cell in enumerate(student.cells) if i not in notes]
+    return student
+
+
+def _heading(path: Path) -> str:
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return path.stem
+
+
+def student_readme(release: str | os.PathLike[str], lessons: list[dict]) -> str:
+    """Write the README of a student release from the package's template.
+
+    It names only what ``release`` holds: the lessons (``lessons``: the entries of
+    ``notebooks/toc.yml``, each with ``file`` and ``title``), the exercise sets found in
+    ``release/exercises/`` and the key files present; it carries no developer command.
+
+    Args:
+        release: the student release folder, already holding its notebooks.
+        lessons: the ordered lesson entries.
+
+    Raises:
+        CourseError: no lessons, or a lesson file missing from the release.
+    """
+    from string import Template
+
+    from coursekit.export import COURSE_TITLE
+
+    release = Path(release)
+    if not lessons:
+        raise CourseError("student_readme(): the release has no lessons to list.")
+    for entry in lessons:
+        if not (release / "notebooks" / entry["file"]).is_file():
+            raise CourseError(f"{release / 'notebooks' / entry['file']} is missing from the student release.")
+    lesson_list = "\n".join(f"{n}. [{e['title']}](notebooks/{e['file']})" for n, e in enumerate(lessons, 1))
+    sets = sorted((release / "exercises").glob("*.ipynb")) if (release / "exercises").is_dir() else []
+    exercise_list = ("\n".join(f"- [{_heading(p)}](exercises/{p.name})" for p in sets)
+                     or "There are no exercise sets in this copy; your instructor will send them.")
+    keys = [f"`{k}`" for k in ("notebooks/checks.json", "exercises/checks.json") if (release / k).is_file()]
+    extras = [f"- [{path}]({path}): {what}" for path, what in (
+        ("learners/glossary.md", "the terms the lessons use (FATF, NSG, G2G, ...)."),
+        ("data/README.md", "what each data file holds, column by column, and where it came from."),
+    ) if (release / path).is_file()]
+    if keys:
+        extras.append(f"- {' and '.join(keys)}: the self-checks' answer keys, stored so that they do "
+                      "not show the answers. Leave them where they are.")
+    return Template(STUDENT_README.read_text(encoding="utf-8")).substitute(
+        title=COURSE_TITLE, lesson_count=len(lessons), exercise_count=len(sets),
+        first_lesson=lessons[0]["file"], lesson_list=lesson_list, exercise_list=exercise_list,
+        extras="\n".join(extras))
 
 
 def _question_cells(exercise: ExerciseSet, nb) -> dict[int, list[str]]:
@@ -122,10 +196,10 @@ def check_structure(exercise: ExerciseSet, nb) -> None:
 def student_notebook(exercise: ExerciseSet, nb):
     """Return the student version of the instructor notebook ``nb`` (a new notebook).
 
-    Solution regions become placeholders, outputs and execution counts are cleared, cell
-    metadata keeps only :data:`coursekit.leaks.CELL_METADATA` (minus solution tags), answer cells
-    are marked ``{"coursekit": {"questions": [...]}}``, and only attachments the visible text
-    still uses are kept.
+    Speaker notes are left out, solution regions become placeholders, outputs and execution
+    counts are cleared, cell metadata keeps only :data:`coursekit.leaks.CELL_METADATA` (minus
+    solution tags), answer cells are marked ``{"coursekit": {"questions": [...]}}``, and only
+    attachments the visible text still uses are kept.
 
     Raises:
         CourseError: unbalanced solution markers (the message names the cell and line).
@@ -133,8 +207,11 @@ def student_notebook(exercise: ExerciseSet, nb):
     import nbformat
 
     questions = _question_cells(exercise, nb)
+    notes = set(speaker_notes(nb))
     cells = []
     for index, cell in enumerate(nb.cells):
+        if index in notes:
+            continue  # speaker notes are for the instructor's deck, never the student's copy
         where = f"{exercise.name}.ipynb, cell {index}"
         kind = cell.cell_type
         source = strip_solutions(cell.source, "code" if kind == "code" else "markdown", where=where)
