@@ -53,12 +53,10 @@ NEWS = "official Jupyter news"
 SHOT = {"00-start-here.ipynb", "01-historical-context.ipynb", "05-energy-and-the-pipeline.ipynb"}
 # Lessons in which a "$" still becomes maths (issue 9), all from the lessons' own text, none from
 # the library as it is now: Markdown cells with "$" amounts (05 key points; 06 prose and a speaker
-# note), plain pandas tables whose text holds "$" (06, 07: pandas' HTML has no MathJax opt-out
-# JupyterLab honours; `tables.show` has) and a caption saved before the library's fix (06). The
-# lesson rewriters remove them; until then these lessons may fail here (xfail, not strict: each
-# passes as soon as its lesson is fixed). Lesson 01 left the set once its `disputes()` helper
-# gave way to `tables.bullets`.
-DOLLAR_PROSE = {"05-energy-and-the-pipeline.ipynb", "06-economic-cooperation.ipynb", "07-outcomes.ipynb"}
+# note), plain pandas tables whose text holds "$" (07: pandas' HTML has no MathJax opt-out
+# JupyterLab honours; `tables.show` has). The lesson rewriters remove them; until then these
+# lessons may fail here (xfail, not strict: each passes as soon as its lesson is fixed).
+DOLLAR_PROSE = {"07-outcomes.ipynb"}
 
 # What the page reports for each cell: its index, maths elements, error outputs, and a snippet.
 PROBE = """() => {
