@@ -108,10 +108,10 @@ def round_trip(course, tmp_path_factory):
         shutil.copy(exercise.notebook, subs / "teacher" / f"{name}.ipynb")
         save(subs, f"blank/{name}.ipynb", released(course, name))
     nb = released(course, "02-energy-arithmetic")
-    answer(nb, "capacity_bcf_year", "capacity_bcf_year = 437.9")
-    answer(nb, "capacity_mmcfd", "capacity_mmcfd = 1199.7")
-    answer(nb, "reserve_years", "reserve_years = 16.2")
-    answer(nb, "production_tcf", "production_tcf = 2.0")
+    answer(nb, "same_capacity", 'same_capacity = "d"')
+    answer(nb, "russia_max_musd", "russia_max_musd = 910")
+    answer(nb, "reserve_use_pct", "reserve_use_pct = 6.2")
+    answer(nb, "capacity_share", "capacity_share = 2.0")
     save(subs, "partial energy (final).ipynb", nb)
     before = digests(subs, course / "exercises")
     report = grade(course, subs)
@@ -146,9 +146,9 @@ def test_partial_submission_scores_exactly_its_points(round_trip):
     _, _, report, _ = round_trip
     rows = by_question(report, "partial energy (final).ipynb")
     assert points(report, "partial energy (final).ipynb") == 5
-    assert rows["ex02.production-tcf"]["status"] == "incorrect"
+    assert rows["ex02.capacity-share"]["status"] == "incorrect"
     assert rows["ex02.pipeline-meaning"]["status"] == "unanswered"
-    assert rows["ex02.reserve-years"]["status"] == "correct"
+    assert rows["ex02.reserve-use"]["status"] == "correct"
 
 
 def test_grading_never_modifies_a_submission_or_the_instructor_files(round_trip, course):
@@ -263,27 +263,27 @@ def test_missing_or_renamed_question_is_recorded_and_the_rest_is_graded(course, 
     nb = released(course, "01-timeline")
     answer(nb, "n_context", "n_ctx = 59")                       # renamed variable
     answer(nb, "events_1970s", "events_1970s = 9")
-    nb.cells = [c for c in nb.cells if "defence_2010s = ..." not in c.source]   # deleted cell
+    nb.cells = [c for c in nb.cells if "what_counts_show = ..." not in c.source]   # deleted cell
     save(tmp_path / "submissions", "nested/deeper/01.ipynb", nb)
     report = grade(course, tmp_path / "submissions")
     rows = by_question(report, "nested/deeper/01.ipynb")
     assert rows["ex01.context-rows"]["status"] == "missing"
     assert "n_context" in rows["ex01.context-rows"]["message"]
-    assert rows["ex01.defence-2010s"]["status"] == "missing"
-    assert "no longer in the notebook" in rows["ex01.defence-2010s"]["message"]
+    assert rows["ex01.what-counts-show"]["status"] == "missing"
+    assert "no longer in the notebook" in rows["ex01.what-counts-show"]["message"]
     assert rows["ex01.events-1970s"]["status"] == "correct"
 
 
 def test_an_exception_in_a_cell_is_recorded_and_later_cells_still_run(course, tmp_path):
     nb = released(course, "02-energy-arithmetic")
-    answer(nb, "capacity_bcf_year", "capacity_bcf_year = 1 / 0")
-    answer(nb, "reserve_years", "reserve_years = 16.2")
+    answer(nb, "russia_max_musd", "russia_max_musd = 1 / 0")
+    answer(nb, "reserve_use_pct", "reserve_use_pct = 6.2")
     save(tmp_path / "submissions", "boom.ipynb", nb)
     report = grade(course, tmp_path / "submissions")
     rows = by_question(report, "boom.ipynb")
-    assert rows["ex02.reserve-years"]["status"] == "correct"
-    assert rows["ex02.capacity-bcf"]["status"] == "missing"
-    assert "ZeroDivisionError" in rows["ex02.capacity-bcf"]["message"]
+    assert rows["ex02.reserve-use"]["status"] == "correct"
+    assert rows["ex02.russia-max"]["status"] == "missing"
+    assert "ZeroDivisionError" in rows["ex02.russia-max"]["message"]
     assert any("ZeroDivisionError" in note for note in report.outcomes[0].notes)
 
 
@@ -363,11 +363,11 @@ def test_a_cell_that_deletes_or_rewrites_files_changes_nothing_outside_its_copy(
         "        pass\n"
     )
     nb = released(course, "02-energy-arithmetic")
-    insert(nb, "capacity_bcf_year", code)
-    answer(nb, "reserve_years", "reserve_years = 16.2")
+    insert(nb, "same_capacity", code)
+    answer(nb, "russia_max_musd", "russia_max_musd = 910")
     save(subs, "vandal.ipynb", nb)
     save(subs, "bystander.ipynb",
-         answer(released(course, "02-energy-arithmetic"), "reserve_years", "reserve_years = 16.2"))
+         answer(released(course, "02-energy-arithmetic"), "russia_max_musd", "russia_max_musd = 910"))
     before = digests(subs, course / "exercises", course / "data")
     report = grade(course, subs, isolation=mode)
     assert digests(subs, course / "exercises", course / "data") == before
@@ -384,13 +384,13 @@ def test_editing_the_checks_the_key_or_the_library_cannot_raise_the_score(course
         "import json, coursekit.checks as ck\n"
         "from coursekit.checks import build_keys\n"
         "fake = build_keys({q: {'kind': 'number', 'answer': 1} for q in\n"
-        "                   ['ex02.capacity-bcf', 'ex02.capacity-mmcfd', 'ex02.reserve-years']})\n"
+        "                   ['ex02.russia-max', 'ex02.reserve-use', 'ex02.capacity-share']})\n"
         "open('checks.json', 'w').write(json.dumps(fake))\n"
         "ck.evaluate = lambda *a, **k: ck.CheckResult('x', True, 'Correct')\n"
         "check = lambda *a, **k: print('✅ Correct. Well done!')\n"
     )
-    insert(nb, "capacity_bcf_year", cheat)
-    for variable in ("capacity_bcf_year", "capacity_mmcfd", "reserve_years"):
+    insert(nb, "same_capacity", cheat)
+    for variable in ("russia_max_musd", "reserve_use_pct", "capacity_share"):
         answer(nb, variable, f"{variable} = 1")
     for cell in nb.cells:
         cell.source = cell.source.replace('check("ex02.capacity-share", capacity_share)',
@@ -400,20 +400,20 @@ def test_editing_the_checks_the_key_or_the_library_cannot_raise_the_score(course
     report = grade(course, tmp_path / "submissions")
     rows = by_question(report, "cheat.ipynb")
     assert points(report, "cheat.ipynb") == 0
-    assert rows["ex02.capacity-bcf"]["status"] == "incorrect"
+    assert rows["ex02.russia-max"]["status"] == "incorrect"
 
 
 @pytest.mark.parametrize("mode", MODES)
 def test_a_submission_cannot_read_the_instructor_answers(course, tmp_path, mode):
     answers = course / "exercises" / "answers" / "02-energy-arithmetic.yml"
     nb = released(course, "02-energy-arithmetic")
-    answer(nb, "reserve_years", "import yaml\n"
-                                f"key = yaml.safe_load(open({str(answers)!r}))\n"
-                                "reserve_years = key['ex02.reserve-years']['answer']")
+    answer(nb, "reserve_use_pct", "import yaml\n"
+                                  f"key = yaml.safe_load(open({str(answers)!r}))\n"
+                                  "reserve_use_pct = key['ex02.reserve-use']['answer']")
     save(tmp_path / "submissions", "peek.ipynb", nb)
     report = grade(course, tmp_path / "submissions", isolation=mode)
     rows = by_question(report, "peek.ipynb")
-    assert rows["ex02.reserve-years"]["status"] == "missing"
+    assert rows["ex02.reserve-use"]["status"] == "missing"
     assert points(report, "peek.ipynb") == 0
 
 
@@ -484,7 +484,7 @@ def test_cold_kernels_grade_the_same(course, tmp_path):
     subs.mkdir()
     shutil.copy(SETS["02-energy-arithmetic"].notebook, subs / "teacher.ipynb")
     save(subs, "partial.ipynb", answer(released(course, "02-energy-arithmetic"),
-                                       "capacity_mmcfd", "capacity_mmcfd = 1199.7"))
+                                       "russia_max_musd", "russia_max_musd = 910"))
     report = grade(course, subs, warm=False)
     assert {o.kernel for o in report.outcomes} == {"cold"}
     assert points(report, "teacher.ipynb") == 10 and points(report, "partial.ipynb") == 2

@@ -145,7 +145,7 @@ def test_release_writes_a_hashed_key_and_no_plaintext(released):
 
 def test_student_self_checks_work_from_the_release(released):
     code = ("from coursekit.checks import check\n"
-            "print(check('ex02.capacity-mmcfd', 1199.7).passed, check('ex02.capacity-mmcfd', 5).passed)")
+            "print(check('ex02.capacity-share', 38.5).passed, check('ex02.capacity-share', 5).passed)")
     out = subprocess.run([sys.executable, "-c", code], cwd=released, capture_output=True,
                          text=True, check=True, env={"PATH": "/usr/bin:/bin",
                                                      "COURSEKIT_KEYS": str(released / "checks.json")})
@@ -235,7 +235,7 @@ def _planted(place: str, secret: str):
     exercise = next(s for s in SETS if s.name == "02-energy-arithmetic")
     teacher = _read(exercise.notebook)
     student = student_notebook(exercise, teacher)
-    cell = next(c for c in student.cells if "capacity_mmcfd = ..." in c.source)
+    cell = next(c for c in student.cells if "capacity_share = ..." in c.source)
     if place == "cell":
         cell.source += f"\n# {secret}"
     elif place == "output":
@@ -255,8 +255,8 @@ def _planted(place: str, secret: str):
     return student, teacher, _plaintext(exercise)
 
 
-SECRETS = {"solution line": "capacity_mmcfd = capacity_bcm * 1e9 / CUBIC_FOOT_M3 / DAYS_PER_YEAR / 1e6",
-           "plaintext answer": "the capacity is 1199.7 mmcfd"}
+SECRETS = {"solution line": "capacity_share = 100 * capacity_mmcfd / output_mmcfd",
+           "plaintext answer": "the share is 38.5 per cent"}
 
 
 @pytest.mark.parametrize("secret", sorted(SECRETS))
@@ -278,10 +278,10 @@ def test_leak_scan_catches_plaintext_in_the_key_file():
     exercise = next(s for s in SETS if s.name == "02-energy-arithmetic")
     keys = exercises.build_exercise_keys([exercise])
     assert scan_keys(keys, _plaintext(exercise)) == []
-    keys["questions"]["ex02.reserve-years"]["hint"] = "It is 16.2 years."
+    keys["questions"]["ex02.reserve-use"]["hint"] = "It is 6.2 per cent."
     keys["questions"]["ex02.capacity-share"]["answer"] = 38.5
     leaks = [str(leak) for leak in scan_keys(keys, _plaintext(exercise))]
-    assert any("'ex02.reserve-years'" in leak and "16.2" in leak for leak in leaks)
+    assert any("'ex02.reserve-use'" in leak and "6.2" in leak for leak in leaks)
     assert any("'ex02.capacity-share'" in leak and "field 'answer'" in leak for leak in leaks)
 
 
@@ -294,13 +294,13 @@ def test_a_leaky_instructor_notebook_stops_the_release_and_writes_nothing(course
     nbformat.write(nb, path)
     hint = course / "exercises" / "answers" / "02-energy-arithmetic.yml"
     hint.write_text(hint.read_text(encoding="utf-8").replace(
-        'hint: "Divide what remains', 'hint: "About 16.2 years. Divide what remains'), encoding="utf-8")
+        'hint: "A percentage is 100', 'hint: "About 6.2%. A percentage is 100'), encoding="utf-8")
     with pytest.raises(CourseError) as error:
         release_sets(course / "exercises", course / "release", update_keys=True)
     message = str(error.value)
     assert "nothing was written" in message
     assert "03-reconciling-trade.ipynb cell 0 attachment 'x.txt'" in message
-    assert "'ex02.reserve-years'" in message and "16.2" in message
+    assert "'ex02.reserve-use'" in message and "6.2" in message
     assert not (course / "release").exists()
 
 
@@ -388,3 +388,18 @@ def test_the_leak_scan_reports_a_surviving_notes_cell():
     student.cells.append(note)
     leaks = [str(leak) for leak in scan_notebook(student, teacher, _plaintext(exercise))]
     assert any("speaker notes" in leak for leak in leaks), leaks
+
+
+def test_collapsed_machinery_stays_collapsed_and_nothing_else_under_jupyter_is_copied():
+    """A collapsed cell (metadata.jupyter.source_hidden) is collapsed in the student copy too;
+    other keys an instructor put under "jupyter" are not copied."""
+    exercise = SETS[0]
+    teacher = _read(exercise.notebook)
+    machinery = nbformat.v4.new_code_cell("x = 1")
+    machinery.metadata["jupyter"] = {"source_hidden": True, "private_note": "answer is 42"}
+    plain = nbformat.v4.new_code_cell("y = 2")
+    plain.metadata["jupyter"] = {"source_hidden": False}
+    teacher.cells += [machinery, plain]
+    student = student_notebook(exercise, teacher)
+    assert student.cells[-2].metadata["jupyter"] == {"source_hidden": True}
+    assert "jupyter" not in student.cells[-1].metadata

@@ -43,7 +43,7 @@ __all__ = ["Leak", "scan_notebook", "scan_keys", "answer_strings", "speaker_note
            "NOTEBOOK_METADATA", "CELL_METADATA", "KEY_FIELDS"]
 
 NOTEBOOK_METADATA = ("kernelspec", "language_info", "coursekit")
-CELL_METADATA = ("tags", "slideshow", "editable", "deletable", "coursekit")
+CELL_METADATA = ("tags", "slideshow", "editable", "deletable", "coursekit", "jupyter")
 KEY_FIELDS = ("id", "kind", "salt", "hint", "points", "step", "tolerance", "choices", "variable",
               "accept", "feedback", "unit", "near")
 TEXT_MIMES = ("application/json", "application/javascript", "image/svg+xml")

@@ -216,12 +216,18 @@ def student_notebook(exercise: ExerciseSet, nb):
         kind = cell.cell_type
         source = strip_solutions(cell.source, "code" if kind == "code" else "markdown", where=where)
         metadata = {k: v for k, v in cell.get("metadata", {}).items()
-                    if k in CELL_METADATA and k != "coursekit"}
+                    if k in CELL_METADATA and k not in ("coursekit", "jupyter")}
         if "tags" in metadata:
             tags = [t for t in metadata["tags"]
                     if not any(word in str(t).lower() for word in SECRET_TAG)]
             metadata = {**metadata, "tags": tags} if tags else {
                 k: v for k, v in metadata.items() if k != "tags"}
+        # Collapsed machinery stays collapsed for students; only the two display flags are
+        # copied, so nothing else an instructor put under "jupyter" reaches the release.
+        shown = {k: v for k, v in (cell.get("metadata", {}).get("jupyter") or {}).items()
+                 if k in ("source_hidden", "outputs_hidden") and v is True}
+        if shown:
+            metadata["jupyter"] = shown
         if index in questions:
             metadata["coursekit"] = {"questions": questions[index]}
         if kind == "code":
