@@ -58,7 +58,7 @@ SHOT = {"00-start-here.ipynb", "05-energy-and-the-pipeline.ipynb"}
 # caption saved before the library's fix (06). The lesson rewriters remove them; until then these
 # lessons may fail here (xfail, not strict: each passes as soon as its lesson is fixed).
 DOLLAR_PROSE = {"01-historical-context.ipynb", "05-energy-and-the-pipeline.ipynb",
-                "06-economic-cooperation.ipynb", "07-outcomes.ipynb"}
+                "06-economic-cooperation.ipynb"}
 
 # What the page reports for each cell: its index, maths elements, error outputs, and a snippet.
 PROBE = """() => {
