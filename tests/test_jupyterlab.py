@@ -51,12 +51,6 @@ TOKEN = "coursekit-test-token"
 MATHS_TAG = "maths"  # a cell whose maths is intended carries this tag
 NEWS = "official Jupyter news"
 SHOT = {"00-start-here.ipynb", "01-historical-context.ipynb", "05-energy-and-the-pipeline.ipynb"}
-# Lessons in which a "$" still becomes maths (issue 9), all from the lessons' own text, none from
-# the library as it is now: Markdown cells with "$" amounts (05 key points; 06 prose and a speaker
-# note), plain pandas tables whose text holds "$" (07: pandas' HTML has no MathJax opt-out
-# JupyterLab honours; `tables.show` has). The lesson rewriters remove them; until then these
-# lessons may fail here (xfail, not strict: each passes as soon as its lesson is fixed).
-DOLLAR_PROSE = {"07-outcomes.ipynb"}
 
 # What the page reports for each cell: its index, maths elements, error outputs, and a snippet.
 PROBE = """() => {
@@ -223,11 +217,7 @@ def problems(notebook: str, folder: Path, result: dict) -> list[str]:
 def _params(names: list[str], folder: str) -> list:
     out = []
     for name in names:
-        marks = []
-        if folder == "notebooks" and name in DOLLAR_PROSE:
-            marks.append(pytest.mark.xfail(strict=False, reason="issue 9: this lesson's own text still "
-                                           "turns '$' amounts into maths; the lesson rewriters fix it"))
-        out.append(pytest.param(f"{folder}/{name}", id=name, marks=marks))
+        out.append(pytest.param(f"{folder}/{name}", id=name))
     return out
 
 

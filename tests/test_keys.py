@@ -125,7 +125,6 @@ def test_no_feedback_message_names_a_right_text_answer(keys):
     ("08.quiz-loi-partner", "Pakistan's STZA"),
     ("08.quiz-loi-partner", "Special Technology Zone Authority"),
     ("00.confirmed-pct", "57.1%"),
-    ("08.confirmed-share", "57.1%"),
     ("08.quiz-pipeline-share", "74%"),
 ])
 def test_the_answers_the_issue_found_rejected_now_pass(qid, answer):
