@@ -14,10 +14,7 @@ Rules (issue 9), across the whole course:
 - at least 40% of all self-checks (every entry except hand-marked ``kind: manual`` memos) are
   judgement questions.
 
-The three course-wide rules fail until the lessons are rewritten (issue 9), so they are marked
-``xfail(strict=True)``: they turn into failures, asking for the mark to be removed, as soon as
-the answer files meet them. The helpers are tested on planted answer sets below, so each rule
-is shown to pass and to fail.
+The helpers are tested on planted answer sets below, so each rule is shown to pass and to fail.
 """
 
 from __future__ import annotations
@@ -39,7 +36,6 @@ ANSWER_FILES = sorted((ROOT / "instructors" / "answers").glob("*.yml")) + sorted
 MAX_LETTER_SHARE = Fraction(35, 100)
 MAX_LONGEST_SHARE = Fraction(1, 3)
 MIN_JUDGEMENT_SHARE = Fraction(40, 100)
-REWRITE = "issue 9: lessons being rewritten"
 
 
 def course_spec() -> dict[str, dict]:
@@ -152,14 +148,12 @@ def test_the_rules_accept_a_balanced_course_and_reject_a_predictable_one():
 
 # --- the course-wide rules (issue 9) ----------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason=REWRITE)
 def test_no_option_letter_is_right_in_more_than_35_percent():
     shares = letter_shares(course_spec())
     over = {k: f"{float(v):.0%}" for k, v in shares.items() if v > MAX_LETTER_SHARE}
     assert not over, f"right-answer letters over 35% of multiple-choice questions: {over}"
 
 
-@pytest.mark.xfail(strict=True, reason=REWRITE)
 def test_the_right_option_is_the_longest_in_at_most_a_third():
     spec = course_spec()
     longest = longest_right(spec)
@@ -167,7 +161,6 @@ def test_the_right_option_is_the_longest_in_at_most_a_third():
         f"the right option is the longest in {len(longest)} of {len(_mc(spec))}: {', '.join(longest)}")
 
 
-@pytest.mark.xfail(strict=True, reason=REWRITE)
 def test_at_least_40_percent_of_self_checks_ask_for_judgement():
     share = judgement_share(course_spec())
     assert share >= MIN_JUDGEMENT_SHARE, f"only {float(share):.0%} of self-checks ask for judgement"

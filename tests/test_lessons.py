@@ -192,7 +192,6 @@ def test_the_time_method_counts_what_it_says(tmp_path):
     assert not _off(9, budget["teaching"]) and _off(40, budget["teaching"])
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: lessons being rewritten")
 def test_each_lessons_title_minutes_follow_the_stated_method():
     wrong = []
     for name, (claimed, budget) in _budgets().items():
@@ -205,7 +204,6 @@ def test_each_lessons_title_minutes_follow_the_stated_method():
     assert not wrong, "\n".join(wrong)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: lessons being rewritten")
 def test_no_lesson_takes_more_than_an_hour_by_the_method():
     over = [f"{name}: {b['teaching']} + {b['exercises']} = {b['teaching'] + b['exercises']} min"
             for name, (_, b) in _budgets().items() if b["teaching"] + b["exercises"] > MAX_LESSON_MINUTES]
@@ -237,7 +235,6 @@ def test_the_code_length_rule_can_fail():
     assert _visible_code_lines(v4.new_notebook(cells=[long, hidden, v4.new_code_cell("a = 1\n\nb = 2")])) == [12, 2]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: lessons being rewritten")
 def test_student_visible_code_cells_are_short():
     """At most 10 lines in any code cell a student reads, median at most 5, in every lesson."""
     import statistics
