@@ -314,6 +314,7 @@ def _build_one(spec: dict, row: dict) -> None:
     import nbformat
 
     from coursekit import export
+    from coursekit.learnerpages import learner_pages
     from coursekit.lessons import lint
 
     root, out = Path(spec["root"]), Path(spec["out"])
@@ -327,7 +328,7 @@ def _build_one(spec: dict, row: dict) -> None:
     text = nbformat.writes(nb)
     if spec["kind"] == "exercise":
         _check_exercise(nb, spec["name"])
-        export._check_alt(list(enumerate(nb.cells)), spec["name"])
+        export.check_alt(list(enumerate(nb.cells)), spec["name"], strict=True)
         atomic_write_text(out / spec["outputs"][0], text)
         return
     # Lint the executed copy under the lesson's own file name, before anything is replaced.
@@ -340,7 +341,8 @@ def _build_one(spec: dict, row: dict) -> None:
         raise NotebookError(f"{spec['name']}: lint: " + "; ".join(problems[:3]) + more)
     notebook_out, slides_out, handout_out = (out / p for p in spec["outputs"][:3])
     assets = out / "assets"
-    common = {"name": spec["name"], "title": spec["title"], "source_dir": source.parent}
+    common = {"name": spec["name"], "title": spec["title"], "source_dir": source.parent,
+              "strict": True, "pages": learner_pages(root, out)}
     slides = export.render_slides(nb, assets=_relative(assets, slides_out.parent),
                                   out_dir=slides_out.parent, **common)
     handout = export.render_handout(nb, assets=_relative(assets, handout_out.parent),
