@@ -11,10 +11,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from fake_course import ALT, demo_png, figure_output
+from fake_course import ALT, demo_png, figure_output, make_course, public_notebook
 from fake_course import cell as _cell
 from fake_course import demo_lesson as lesson
-from fake_course import make_course
 
 from coursekit import export
 from coursekit.errors import CourseError, NotebookError
@@ -352,29 +351,8 @@ def test_long_prose_continues_on_a_slide_with_the_heading_repeated():
 # --------------------------------------------------------------------------- any notebook
 
 
-def _public_notebook(folder: Path) -> Path:
-    """A notebook shaped like an ordinary public teaching notebook: no slide metadata, a figure
-    without alt text, maths, and a local Markdown image beside it."""
-    (folder / "figures").mkdir(parents=True)
-    (folder / "figures" / "scatter.png").write_bytes(__import__("base64").b64decode(demo_png()))
-    plain = nbformat.v4.new_output("display_data", data={"image/png": demo_png(),
-                                                         "text/plain": "<Figure size 640x480>"})
-    cells = [
-        nbformat.v4.new_markdown_cell("# Visualization with Matplotlib\n\nWe begin with scatter plots."),
-        nbformat.v4.new_code_cell("import matplotlib.pyplot as plt\nimport numpy as np"),
-        nbformat.v4.new_markdown_cell("## Simple line plots\n\nThe function is $y = \\sin x$, and\n\n"
-                                      "$$\\int_0^\\pi \\sin x \\, dx = 2.$$"),
-        nbformat.v4.new_code_cell("x = np.linspace(0, 10)\nplt.plot(x, np.sin(x));", outputs=[plain]),
-        nbformat.v4.new_markdown_cell("## Scatter plots\n\n![](figures/scatter.png)\n\nA saved figure."),
-        nbformat.v4.new_markdown_cell("## Summary\n\nLine plots and scatter plots."),
-    ]
-    path = folder / "04.02-Simple-Line-Plots.ipynb"
-    nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
-    return path
-
-
 def test_a_foreign_notebook_exports_with_warnings_split_at_its_headings(tmp_path, assets, monkeypatch):
-    path = _public_notebook(tmp_path / "handbook")
+    path = public_notebook(tmp_path / "handbook")
     elsewhere = tmp_path / "somewhere-else"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)  # local images are found from the notebook's folder, not the cwd

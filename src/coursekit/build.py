@@ -446,7 +446,9 @@ def write_student_release(root: Path, out: Path, lessons: list[Job]) -> tuple[st
 
 def _index_html(root: Path, out: Path, jobs: list[Job], rows: dict[str, dict],
                 steps: list[tuple[str, str, str]], problems: list[tuple[str, str, str]]) -> str:
-    from coursekit.export import COURSE_TITLE
+    from coursekit.prepare import course_title
+
+    title = course_title(root) or "The built course"
 
     def link(rel: str, label: str) -> str:
         if (out / rel).exists():
@@ -478,23 +480,29 @@ def _index_html(root: Path, out: Path, jobs: list[Job], rows: dict[str, dict],
         return f"<table><thead><tr>{th}</tr></thead><tbody>{trs}</tbody></table>"
 
     student = link("student/notebooks/", "the student release (lessons, data, exercises)")
+    guides = [link(f"learners/{p.stem}.html", label) for p, label in
+              ((root / "learners" / "setup.md", "Setting up the course"),
+               (root / "learners" / "glossary.md", "Glossary")) if p.is_file()]
+    learners = (f"<h2>For learners</h2>\n<ul>{''.join(f'<li>{g}</li>' for g in guides)}</ul>"
+                if guides else "")
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(COURSE_TITLE)}: built course</title>
+<title>{html.escape(title)}: built course</title>
 <style>
 body {{ font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem;
        color: #1f2328; }}
 h1 {{ color: #0b3d5c; border-bottom: 4px solid #0072b2; padding-bottom: .3rem; }}
 table {{ border-collapse: collapse; width: 100%; margin: 1rem 0; }}
 th, td {{ text-align: left; padding: .35rem .6rem; border-bottom: 1px solid #d0d7de; }}
-a {{ color: #0072b2; }} .missing {{ color: #8c959f; }}
+a {{ color: #005a8c; }} .missing {{ color: #57606a; }}
 </style>
 </head>
 <body>
-<h1>{html.escape(COURSE_TITLE)}</h1>
+<main>
+<h1>{html.escape(title)}</h1>
 <p>Everything here works offline: open the slides in a browser (press <kbd>s</kbd> for the
 speaker notes, <kbd>f</kbd> for full screen), print or share the handouts.</p>
 <h2>Lessons</h2>
@@ -503,6 +511,8 @@ speaker notes, <kbd>f</kbd> for full screen), print or share the handouts.</p>
 {table(["Exercise set", "Notebook", "Status"], exercise_rows)}
 <h2>For students</h2>
 <p>{student}: give students this folder, never <code>instructors/</code>.</p>
+{learners}
+</main>
 </body>
 </html>
 """
@@ -747,6 +757,14 @@ def _build(root: Path, out: Path, *, jobs, pdf: bool, chromium, force: bool, pro
                 report.steps.append(("student release", "failed", str(exc)))
                 report.failures.append(message)
 
+    from coursekit.learnerpages import write_learner_pages
+
+    try:  # the guides the decks and handouts link, as pages inside build/
+        pages = write_learner_pages(root, out)
+        report.steps.append(("learner pages", "written", f"{len(pages)} page(s) in build/learners/"))
+    except (OSError, CourseError) as exc:
+        report.steps.append(("learner pages", "failed", str(exc)))
+        report.failures.append(f"learner pages: {exc}")
     index = _index_html(root, out, planned, rows, report.steps, problems)
     index_path = out / "index.html"
     try:

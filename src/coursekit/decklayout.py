@@ -389,13 +389,13 @@ def _pack(pieces: list[_Piece]) -> list:
     its own (the section's heading repeated above it) unless its slide holds little else.
     """
     out: list = []
-    state = {"used": 0, "full": False, "title": False, "start": None}
+    state = {"used": 0, "full": False, "title": False, "start": None, "content": False}
     heading = None
 
     def begin(cell, kind: str, used: int) -> None:
         _set_type(cell, kind)
         out.append(cell)
-        state.update(used=used, full=False, title=False, start=cell)
+        state.update(used=used, full=False, title=False, start=cell, content=False)
 
     for piece in pieces:
         cell, kind = piece.cell, _slide_type(piece.cell)
@@ -423,15 +423,16 @@ def _pack(pieces: list[_Piece]) -> list:
         if starts:
             title = (cell.metadata.get("slideshow", {}).get("data") or {}).get("state") == "ck-title"
             begin(cell, kind, piece.height)
-            state["title"] = title
+            state.update(title=title, content=piece.kind != "heading")
             continue
-        if (state["full"] or state["used"] + piece.height > BUDGET) and state["used"]:
+        if (state["full"] or state["used"] + piece.height > BUDGET) and state["content"]:
             again = _continued(heading)
             begin(_md(again), "subslide", estimate(again))
             if kind != "fragment":
                 _set_type(cell, "-")
         out.append(cell)
         state["used"] += piece.height
+        state["content"] = state["content"] or piece.kind != "heading"
     return out
 
 
