@@ -14,20 +14,31 @@ caption and a one-line source; the full references go to closing "Sources" slide
 
 >>> is_self_check({"cell_type": "code", "source": 'check("01.gap", gap)', "metadata": {}})
 True
->>> short_sources("*Source:* Dawn (2022-02-24). US aware. https://x.example; Geo News (n.d.). Lands. https://y")
-'Dawn, 2022-02-24; Geo News, n.d.'
 """
 
 from __future__ import annotations
 
-import html as htmllib
-import math
 import re
 
 import nbformat
 
+from coursekit.references import in_sources, references_in, split_caption, unique_references
+from coursekit.slidefit import (
+    BUDGET,
+    PRE_CPL,
+    PRE_LINE,
+    REF_CPL,
+    REF_LINE,
+    _lines,
+    blocks,
+    estimate,
+    output_height,
+    table_chunks,
+    table_rows,
+)
+
 __all__ = ["lay_out_slides", "lay_out_handout", "is_self_check", "is_machinery", "shows_code",
-           "short_sources", "estimate", "SHOW_CODE_TAG", "SELF_CHECK_TAG", "REFERENCES_TAG"]
+           "split_at_headings", "SHOW_CODE_TAG", "SELF_CHECK_TAG", "REFERENCES_TAG"]
 
 SHOW_CODE_TAG = "slides-show-code"
 SELF_CHECK_TAG = "self-check"
@@ -35,21 +46,8 @@ REFERENCES_TAG = "ck-references"
 REMOVE_INPUT = "remove-input"
 LONG_TABLE_TAG, LONG_TABLE_ROWS = "ck-long-table", 18
 
-# The frame: reveal's 1280×720 slide, 26 px body text (coursekit-slides.css). The budget
-# leaves room for the colour band at the top and the slide number at the bottom.
-BUDGET = 630
-BODY_CPL, BODY_LINE = 94, 33
-TABLE_CPL, TABLE_LINE, TABLE_PAD = 150, 21, 6
-PRE_CPL, PRE_LINE = 110, 23
-REF_CPL, REF_LINE = 110, 27
-HEADING = {1: (30, 72), 2: (50, 58), 3: (62, 46), 4: (80, 40)}  # cpl, px per line (+margin)
-KEY_ROWS = 8          # a table longer than MAX_TABLE_SLIDES slides shows this many rows
-MAX_TABLE_SLIDES = 3
-
 _CHECK_CALL = re.compile(r"\bcheck\(\s*[\"']")
-_SOURCES = re.compile(r"^(#{1,3})\s*(Sources|References|Bibliography|Works cited)\b.*$", re.I | re.M)
 _HEAD = re.compile(r"^(#{1,6})\s+(\S.*?)\s*#*\s*$")
-_CITATION = re.compile(r"(?:^|;\s+)([^;()]+?)\s+\(([^()]*)\)\.\s")
 
 
 def _src(cell) -> str:
@@ -92,110 +90,6 @@ def shows_code(cell, *, default: bool = False) -> bool:
     return default or SHOW_CODE_TAG in _tags(cell)
 
 
-def short_sources(text: str, limit: int = 3) -> str:
-    """The "who, when" of each citation in a ``*Source:*`` line, at most ``limit`` of them."""
-    found = [f"{who.strip(' *')}, {when.strip()}" for who, when in _CITATION.findall(
-        re.sub(r"^\s*\*?Sources?:?\*?:?\s*", "", text.strip()) + " ")]
-    found = list(dict.fromkeys(found))
-    if len(found) > limit:
-        return "; ".join(found[:limit]) + f"; and {len(found) - limit} more"
-    return "; ".join(found)
-
-
-# --------------------------------------------------------------------------- estimates
-
-
-def _lines(text: str, cpl: int) -> int:
-    return max(1, math.ceil(len(text) / cpl))
-
-
-def _plain(markdown: str) -> str:
-    text = re.sub(r"\]\([^)]*\)", "]", markdown)  # a link's address is not shown
-    return re.sub(r"[*_`\[\]]|<[^>]+>", "", text)
-
-
-def _blocks(markdown: str) -> list[str]:
-    """Markdown cut into blocks: paragraphs, headings, single list items, fenced code."""
-    blocks, current, fence = [], [], False
-    for line in markdown.splitlines():
-        if line.lstrip().startswith("```"):
-            fence = not fence
-        starts = not fence and (_HEAD.match(line) or re.match(r"\s{0,3}([-*+]|\d+[.)])\s", line))
-        if not fence and not line.strip():
-            if current:
-                blocks.append("\n".join(current))
-            current = []
-            continue
-        if starts and current:
-            blocks.append("\n".join(current))
-            current = []
-        current.append(line)
-        if not fence and _HEAD.match(line):
-            blocks.append("\n".join(current))
-            current = []
-    if current:
-        blocks.append("\n".join(current))
-    return blocks
-
-
-def estimate(markdown: str) -> int:
-    """Pixels a Markdown block takes on a slide (an estimate).
-
-    >>> estimate("## A heading") < estimate("A paragraph. " * 30)
-    True
-    """
-    total = 0
-    for block in _blocks(markdown):
-        head = _HEAD.match(block)
-        if head:
-            cpl, px = HEADING.get(len(head.group(1)), HEADING[4])
-            total += _lines(head.group(2), cpl) * px + 14
-        elif block.lstrip().startswith("```"):
-            total += (block.count("\n") - 1) * PRE_LINE + 20
-        elif re.match(r"\s{0,3}([-*+]|\d+[.)])\s", block):
-            total += _lines(_plain(block), BODY_CPL - 4) * BODY_LINE + 6
-        elif block.lstrip().startswith("|"):  # a Markdown table: one line a row
-            total += block.count("\n") * (TABLE_LINE + TABLE_PAD) + 30
-        else:
-            total += _lines(_plain(block), BODY_CPL) * BODY_LINE + 16
-    return total
-
-
-_TR = re.compile(r"<tr\b.*?</tr>", re.S | re.I)
-_TD = re.compile(r"<t[dh]\b[^>]*>(.*?)</t[dh]>", re.S | re.I)
-
-
-def _cells_text(row: str) -> list[str]:
-    return [htmllib.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in _TD.findall(row)]
-
-
-def _row_heights(rows: list[str]) -> list[int]:
-    texts = [_cells_text(r) for r in rows]
-    columns = max((len(t) for t in texts), default=1)
-    widths = [max((len(t[i]) for t in texts if i < len(t)), default=1) for i in range(columns)]
-    widths = [min(max(w, 3), 60) for w in widths]
-    scale = min(1.0, TABLE_CPL / max(sum(widths), 1))
-    chars = [max(3, int(w * scale)) for w in widths]
-    return [max(_lines(c, chars[i]) for i, c in enumerate(t)) * TABLE_LINE + TABLE_PAD if t else 0
-            for t in texts]
-
-
-def _output_height(output) -> int:
-    data = output.get("data", {})
-    if output.get("output_type") == "stream":
-        text = "".join(output.get("text", ""))
-        return sum(_lines(line, PRE_CPL) for line in text.splitlines()) * PRE_LINE + 20
-    if "text/html" in data:
-        page = "".join(data["text/html"])
-        if "<table" in page.lower():
-            return sum(_row_heights(_TR.findall(page))) + 30
-        return estimate(re.sub(r"<[^>]+>", " ", page))
-    if "text/markdown" in data:
-        return estimate("".join(data["text/markdown"]))
-    text = "".join(data.get("text/plain", ""))
-    return sum(_lines(line, PRE_CPL) for line in text.splitlines() or [""]) * PRE_LINE + 20
-
-
 # --------------------------------------------------------------------------- pieces
 
 
@@ -231,83 +125,15 @@ def _caption_of(output) -> str | None:
     return text if re.match(r"\s*\*\*(Figure|Fig\.)", text) else None
 
 
-def _split_caption(text: str, refs: list[str]) -> str:
-    """Keep a caption's first paragraph; shorten its source line; collect the full references."""
-    parts = re.split(r"\n\s*\n", text.strip())
-    keep = []
-    for part in parts:
-        if re.match(r"\s*\*?Sources?:?\*?:?", part):
-            body = re.sub(r"^\s*\*?Sources?:?\*?:?\s*", "", part.strip())
-            refs.extend(r.strip() for r in re.split(r";\s+(?=[^;]+?\s\([^()]*\)\.\s)", body) if r.strip())
-            short = short_sources(part)
-            if short:
-                keep.append(f"*Source:* {short} (full references at the end)")
-        else:
-            keep.append(part)
-    return "\n\n".join(keep)
-
-
-def _refs_from_markdown(text: str, refs: list[str]) -> None:
-    for block in _blocks(text):
-        if _HEAD.match(block):
-            continue
-        item = re.sub(r"^\s*([-*+]|\d+[.)])\s+", "", block).strip()
-        if item:
-            refs.append(" ".join(item.split()))
-
-
 def _table_pieces(output, heading_room: int, kind: str) -> list[_Piece]:
     """A table output as one piece, or cut into slides of rows with the header repeated."""
-    page = "".join(output["data"]["text/html"])
-    body = re.search(r"(<tbody\b[^>]*>)(.*?)(</tbody>)", page, re.S | re.I)
-    head_rows = _TR.findall(page[:body.start()]) if body else []
-    rows = _TR.findall(body.group(2)) if body else []
-    head = sum(_row_heights(head_rows)) + 30 if head_rows else 30
-    heights = _row_heights(rows)
-    room = BUDGET - heading_room - head - 40
-    if not rows or head + sum(heights) <= BUDGET - heading_room:
-        return [_Piece(_output_cell([output], kind), head + sum(heights), "table")]
-    chunks, current, used = [], [], 0
-    for row, h in zip(rows, heights, strict=True):
-        if current and used + h > room:
-            chunks.append(current)
-            current, used = [], 0
-        current.append(row)
-        used += h
-    chunks.append(current)
-    note = ""
-    if len(chunks) > MAX_TABLE_SLIDES:
-        shown = chunks[0][:KEY_ROWS]
-        note = (f'<p class="ck-table-note">Key rows: {len(shown)} of {len(rows)}. '
-                "The full table is in the handout.</p>")
-        chunks = [shown]
+    chunks = table_chunks("".join(output["data"]["text/html"]), heading_room)
     pieces = []
-    for number, chunk in enumerate(chunks):
-        new = page[:body.start(2)] + "\n".join(chunk) + page[body.end(2):]
-        if len(chunks) > 1:
-            new += (f'<p class="ck-table-note">Rows {sum(map(len, chunks[:number])) + 1}–'
-                    f"{sum(map(len, chunks[:number + 1]))} of {len(rows)}.</p>")
-        new += note
-        out = nbformat.from_dict({**output, "data": {**output["data"], "text/html": new}})
-        height = head + sum(_row_heights(chunk)) + 40
+    for number, (page, height) in enumerate(chunks):
+        out = nbformat.from_dict({**output, "data": {**output["data"], "text/html": page}})
         pieces.append(_Piece(_output_cell([out], kind if number == 0 else "-"), height,
                              "table-part" if len(chunks) > 1 else "table"))
     return pieces
-
-
-def _in_sources(cells) -> list[bool]:
-    """For each cell, whether it lies in the lesson's Sources section (heading to next heading)."""
-    flags, level = [], None
-    for cell in cells:
-        text = _src(cell) if cell.get("cell_type") == "markdown" else ""
-        match = _SOURCES.search(text)
-        head = next((m for m in (_HEAD.match(line) for line in text.splitlines()) if m), None)
-        if match:
-            level = len(match.group(1))
-        elif head and level is not None and len(head.group(1)) <= level:
-            level = None
-        flags.append(level is not None)
-    return flags
 
 
 def _explode(cells, refs: list[str], *, show_code: bool) -> list[_Piece]:
@@ -320,7 +146,7 @@ def _explode(cells, refs: list[str], *, show_code: bool) -> list[_Piece]:
             continue
         if cell.get("cell_type") == "markdown":
             first = True
-            for block in _blocks(_src(cell)) or [""]:
+            for block in blocks(_src(cell)) or [""]:
                 head = _HEAD.match(block)
                 new = _md(block, kind if first else "-")
                 if first:  # the slide's own metadata (a title slide's state) stays with it
@@ -352,7 +178,7 @@ def _explode(cells, refs: list[str], *, show_code: bool) -> list[_Piece]:
                 group = [output]
                 caption = _caption_of(outputs[index + 1]) if index + 1 < len(outputs) else None
                 if caption is not None:
-                    text = _split_caption(caption, refs)
+                    text = split_caption(caption, refs)
                     group.append(nbformat.from_dict({**outputs[index + 1], "data": {
                         **outputs[index + 1]["data"], "text/markdown": text}}))
                     index += 1
@@ -362,7 +188,7 @@ def _explode(cells, refs: list[str], *, show_code: bool) -> list[_Piece]:
                     output["data"]["text/html"]).lower():
                 pieces.extend(_table_pieces(output, 80, kind))
             else:
-                pieces.append(_Piece(_output_cell([output], kind), _output_height(output), "output"))
+                pieces.append(_Piece(_output_cell([output], kind), output_height(output), "output"))
             kind = "-"
             index += 1
     return pieces
@@ -438,13 +264,7 @@ def _pack(pieces: list[_Piece]) -> list:
 
 def _reference_slides(refs: list[str]) -> list:
     """Closing "Sources" slides: the full references, as many slides as they need."""
-    seen, unique = set(), []
-    for ref in refs:
-        text = re.sub(r"^`[^`]+`:\s*", "", ref).strip()
-        key = re.sub(r"\W+", " ", text).lower()
-        if text and key not in seen:
-            seen.add(key)
-            unique.append(text)
+    unique = [re.sub(r"^`[^`]+`:\s*", "", ref) for ref in unique_references(refs)]
     slides, current, used = [], [], 0
     for ref in unique:
         height = _lines(ref, REF_CPL) * REF_LINE + 8
@@ -501,14 +321,14 @@ def lay_out_slides(nb) -> None:
     cells = [c for c in nb.cells if not is_self_check(c) and _slide_type(c) != "skip"]
     refs: list[str] = []
     kept = []
-    for cell, in_sources in zip(cells, _in_sources(cells), strict=True):
-        if not in_sources:
+    for cell, among_sources in zip(cells, in_sources(cells), strict=True):
+        if not among_sources:
             kept.append(cell)
         elif cell.get("cell_type") == "markdown":
-            _refs_from_markdown(_src(cell), refs)
+            references_in(_src(cell), refs)
         else:
             for output in cell.get("outputs", []):
-                _refs_from_markdown("".join(output.get("data", {}).get("text/markdown", "")), refs)
+                references_in("".join(output.get("data", {}).get("text/markdown", "")), refs)
     pieces = _explode(kept, refs, show_code=False)
     packed = _pack(pieces)
     # A slide left with no cells but notes and headings-only "continued" is not made.
@@ -522,13 +342,13 @@ def lay_out_handout(nb, *, with_code: bool = False) -> None:
     cells = [c for c in nb.cells if not is_self_check(c)]
     refs: list[str] = []
     kept = []
-    for cell, in_sources in zip(cells, _in_sources(cells), strict=True):
-        if in_sources:
+    for cell, among_sources in zip(cells, in_sources(cells), strict=True):
+        if among_sources:
             if cell.get("cell_type") == "markdown":
-                _refs_from_markdown(_src(cell), refs)
+                references_in(_src(cell), refs)
             else:
                 for output in cell.get("outputs", []):
-                    _refs_from_markdown("".join(output.get("data", {}).get("text/markdown", "")), refs)
+                    references_in("".join(output.get("data", {}).get("text/markdown", "")), refs)
             continue
         if cell.get("cell_type") == "code":
             if not shows_code(cell, default=with_code):
@@ -539,21 +359,16 @@ def lay_out_handout(nb, *, with_code: bool = False) -> None:
                 caption = _caption_of(output)
                 if caption is not None:
                     output = nbformat.from_dict({**output, "data": {
-                        **output["data"], "text/markdown": _split_caption(caption, refs)}})
+                        **output["data"], "text/markdown": split_caption(caption, refs)}})
                 outputs.append(output)
             cell.outputs = outputs
-            rows = sum(len(_TR.findall("".join(o.get("data", {}).get("text/html", "")))) for o in outputs)
+            rows = sum(len(table_rows("".join(o.get("data", {}).get("text/html", "")))) for o in outputs)
             if rows > LONG_TABLE_ROWS:  # longer than half a page: split between rows, not kept whole
                 cell.metadata["tags"] = sorted(_tags(cell) | {LONG_TABLE_TAG})
             if not outputs and REMOVE_INPUT in _tags(cell):
                 continue
         kept.append(cell)
-    seen, unique = set(), []
-    for ref in refs:
-        key = re.sub(r"\W+", " ", re.sub(r"^`[^`]+`:\s*", "", ref)).lower().strip()
-        if key and key not in seen:
-            seen.add(key)
-            unique.append(ref)
+    unique = unique_references(refs)
     if unique:
         kept.append(_md("## Sources\n\n" + "\n".join(f"- {r}" for r in unique), tags=[REFERENCES_TAG]))
     nb.cells = kept
