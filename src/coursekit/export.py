@@ -311,6 +311,18 @@ def configure(parser, name: str) -> None:
                             help="include the code cells' input (left out by default)")
 
 
+def _learner_pages(out: Path, notebooks: list[Path]) -> dict:
+    """The course's learner guides as pages beside the output folder (``build/learners`` for
+    ``build/slides``), when the notebooks belong to a course: links to them then stay inside."""
+    from coursekit.learnerpages import learner_pages, write_learner_pages
+
+    root = next((r for r in map(notebook_root, notebooks) if r is not None), None)
+    if root is None or not (root / "learners").is_dir():
+        return {}
+    write_learner_pages(root, out.parent)
+    return learner_pages(root, out.parent)
+
+
 def _show_warning(message, category, filename, lineno, file=None, line=None):
     print(f"coursekit: warning: {message}", file=sys.stderr)
 
@@ -337,6 +349,7 @@ def run(args) -> int:
     if missing:
         raise CourseError(f"No such notebook: {', '.join(missing)}.")
     install_assets(assets)
+    pages = _learner_pages(out, notebooks)
     printer = None
     if name == "handouts" and args.pdf is not False:
         if find_chromium() is None and args.pdf:
@@ -353,12 +366,13 @@ def run(args) -> int:
                 try:
                     if name == "slides":
                         written = [export_slides(path, out / f"{path.stem}.slides.html",
-                                                 assets=assets, name=str(path), strict=strict)]
+                                                 assets=assets, name=str(path), strict=strict,
+                                                 pages=pages)]
                     else:
                         written = export_handout(path, out / f"{path.stem}.html", assets=assets,
                                                  pdf=args.pdf, name=str(path), printer=printer,
                                                  strict=strict, paper=args.paper,
-                                                 with_code=args.with_code)
+                                                 with_code=args.with_code, pages=pages)
                 except CourseError as exc:
                     failures += 1
                     print(f"coursekit {name}: {exc}", file=sys.stderr)

@@ -214,6 +214,7 @@ def rewrite_links(text: str, *, notebook_suffix: str, source_dir: Path | None,
     to nothing becomes its text, with a warning.
     """
     pages = {Path(k).resolve(): Path(v).resolve() for k, v in (pages or {}).items()}
+    warned: set[str] = set()
 
     def replace(match: re.Match) -> str:
         before, href, after, inner = match.groups()
@@ -243,8 +244,10 @@ def rewrite_links(text: str, *, notebook_suffix: str, source_dir: Path | None,
         elif candidate.exists() and not path.endswith(".ipynb"):
             new = os.path.relpath(candidate, out_dir.resolve()).replace(os.sep, "/") + fragment
         else:
-            warnings.warn(f"{name}: the link to {path!r} leads to no file; it is shown as text.",
-                          ExportWarning, stacklevel=2)
+            if path not in warned:  # once per target, not once per link
+                warned.add(path)
+                warnings.warn(f"{name}: the link to {path!r} leads to no file; it is shown as text.",
+                              ExportWarning, stacklevel=2)
             return f'<span class="ck-link">{inner}</span>'
         return f'<a{before}href="{htmllib.escape(new)}"{after}>{inner}</a>'
 
