@@ -244,7 +244,7 @@ def _pack(pieces: list[_Piece]) -> list:
                 _set_type(cell, "-")
             _mark(state["start"], "ck-figure")
             out.append(cell)
-            state.update(full=True, used=BUDGET)
+            state.update(full=True, used=BUDGET, content=True)
             continue
         if starts:
             title = (cell.metadata.get("slideshow", {}).get("data") or {}).get("state") == "ck-title"
@@ -267,7 +267,9 @@ def _reference_slides(refs: list[str]) -> list:
     unique = [re.sub(r"^`[^`]+`:\s*", "", ref) for ref in unique_references(refs)]
     slides, current, used = [], [], 0
     for ref in unique:
-        height = _lines(ref, REF_CPL) * REF_LINE + 8
+        # An address is set in smaller type (.ck-link-url): it takes about 0.7 of the room.
+        urls = sum(len(u) for u in re.findall(r"https?://\S+", ref))
+        height = _lines("x" * round(len(ref) - 0.3 * urls), REF_CPL) * REF_LINE + 8
         if current and used + height > BUDGET - 70:
             slides.append(current)
             current, used = [], 0

@@ -26,7 +26,7 @@ BUDGET = 630
 BODY_CPL, BODY_LINE = 94, 33
 TABLE_CPL, TABLE_LINE, TABLE_PAD = 150, 21, 6
 PRE_CPL, PRE_LINE = 110, 23
-REF_CPL, REF_LINE = 110, 27
+REF_CPL, REF_LINE = 125, 26
 HEADING = {1: (30, 72), 2: (50, 58), 3: (62, 46), 4: (80, 40)}  # cpl, px per line (+margin)
 KEY_ROWS = 8          # a table longer than MAX_TABLE_SLIDES slides shows this many rows
 MAX_TABLE_SLIDES = 3
@@ -151,6 +151,15 @@ def table_chunks(page: str, heading_room: int) -> list[tuple[str, int]]:
         current.append(row)
         used += h
     chunks.append(current)
+    if 1 < len(chunks) <= MAX_TABLE_SLIDES:  # even slides, not a full one and a last row alone
+        target, chunks, current, used = sum(heights) / len(chunks), [], [], 0
+        for row, h in zip(rows, heights, strict=True):
+            if current and (used + h > room or used >= target):
+                chunks.append(current)
+                current, used = [], 0
+            current.append(row)
+            used += h
+        chunks.append(current)
     note = ""
     if len(chunks) > MAX_TABLE_SLIDES:
         chunks = [chunks[0][:KEY_ROWS]]
