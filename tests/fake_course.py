@@ -199,10 +199,26 @@ def demo_lesson(extra=(), figure_alt: str | None = ALT) -> nbformat.NotebookNode
 def public_notebook(folder: Path) -> Path:
     """A notebook shaped like an ordinary public teaching notebook: no slide metadata, a figure
     without alt text, maths, and a local Markdown image beside it."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    def png(kind: str) -> bytes:  # a real 640×480 figure, as plt.show() leaves in a notebook
+        fig, ax = plt.subplots()
+        xs = [i / 5 for i in range(50)]
+        (ax.plot if kind == "line" else ax.scatter)(xs, [((x * 7) % 3) - 1.5 for x in xs])
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", metadata={"Software": None})
+        plt.close(fig)
+        return buffer.getvalue()
+
     (folder / "figures").mkdir(parents=True)
-    (folder / "figures" / "scatter.png").write_bytes(base64.b64decode(demo_png()))
-    plain = nbformat.v4.new_output("display_data", data={"image/png": demo_png(),
-                                                         "text/plain": "<Figure size 640x480>"})
+    (folder / "figures" / "scatter.png").write_bytes(png("scatter"))
+    plain = nbformat.v4.new_output("display_data", data={
+        "image/png": base64.b64encode(png("line")).decode(), "text/plain": "<Figure size 640x480>"})
     cells = [
         nbformat.v4.new_markdown_cell("# Visualization with Matplotlib\n\nWe begin with scatter plots."),
         nbformat.v4.new_code_cell("import matplotlib.pyplot as plt\nimport numpy as np"),

@@ -22,7 +22,7 @@ import re
 
 import nbformat
 
-from coursekit.references import in_sources, references_in, split_caption, unique_references
+from coursekit.references import gather_sources, split_caption, unique_references
 from coursekit.slidefit import (
     BUDGET,
     PRE_CPL,
@@ -321,19 +321,9 @@ def lay_out_slides(nb) -> None:
     """Turn a notebook's visible cells into slides that fit (in place). See the module doc."""
     split_at_headings(nb)
     cells = [c for c in nb.cells if not is_self_check(c) and _slide_type(c) != "skip"]
-    refs: list[str] = []
-    kept = []
-    for cell, among_sources in zip(cells, in_sources(cells), strict=True):
-        if not among_sources:
-            kept.append(cell)
-        elif cell.get("cell_type") == "markdown":
-            references_in(_src(cell), refs)
-        else:
-            for output in cell.get("outputs", []):
-                references_in("".join(output.get("data", {}).get("text/markdown", "")), refs)
+    kept, refs = gather_sources(cells)
     pieces = _explode(kept, refs, show_code=False)
     packed = _pack(pieces)
-    # A slide left with no cells but notes and headings-only "continued" is not made.
     nb.cells = packed + _reference_slides(refs)
     if nb.cells:
         _set_type(next(c for c in nb.cells if _slide_type(c) != "notes"), "slide")
@@ -341,17 +331,9 @@ def lay_out_slides(nb) -> None:
 
 def lay_out_handout(nb, *, with_code: bool = False) -> None:
     """Prepare a handout (in place): code and self-checks out, short sources, compact references."""
-    cells = [c for c in nb.cells if not is_self_check(c)]
-    refs: list[str] = []
+    cells, refs = gather_sources([c for c in nb.cells if not is_self_check(c)])
     kept = []
-    for cell, among_sources in zip(cells, in_sources(cells), strict=True):
-        if among_sources:
-            if cell.get("cell_type") == "markdown":
-                references_in(_src(cell), refs)
-            else:
-                for output in cell.get("outputs", []):
-                    references_in("".join(output.get("data", {}).get("text/markdown", "")), refs)
-            continue
+    for cell in cells:
         if cell.get("cell_type") == "code":
             if not shows_code(cell, default=with_code):
                 tags = _tags(cell) | {REMOVE_INPUT}

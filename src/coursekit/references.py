@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import re
 
+import nbformat
+
 from coursekit.slidefit import blocks
 
-__all__ = ["short_sources", "split_caption", "references_in", "in_sources", "unique_references"]
+__all__ = ["short_sources", "split_caption", "references_in", "gather_sources", "unique_references"]
 
 _SOURCES = re.compile(r"^(#{1,3})\s*(Sources|References|Bibliography|Works cited)\b.*$", re.I | re.M)
 _CITATION = re.compile(r"(?:^|;\s+)([^;()]+?)\s+\(([^()]*)\)\.\s")
@@ -62,19 +64,43 @@ def references_in(text: str, refs: list[str]) -> None:
             refs.append(" ".join(item.split()))
 
 
-def in_sources(cells) -> list[bool]:
-    """For each cell, whether it lies in the lesson's Sources section (heading to next heading)."""
-    flags, level = [], None
+def gather_sources(cells) -> tuple[list, list[str]]:
+    r"""Take the lesson's Sources section out of ``cells``: ``(the other cells, its references)``.
+
+    The section runs from a heading "Sources", "References", "Bibliography" or "Works cited"
+    (levels 1–3) to the next heading of the same or a higher level, also when it shares a
+    Markdown cell with other sections; its references are the list items and paragraphs of
+    its Markdown and of its code cells' Markdown outputs (``data.bibliography``).
+
+    >>> cells = [{"cell_type": "markdown", "source": "## Key points\n\n- One.\n\n## Sources\n\n- Dawn (2022). T."}]
+    >>> kept, refs = gather_sources(cells)
+    >>> kept[0]["source"].strip(), refs
+    ('## Key points\n\n- One.', ['Dawn (2022). T.'])
+    """
+    kept, refs, level = [], [], None
     for cell in cells:
-        text = _src(cell) if cell.get("cell_type") == "markdown" else ""
-        match = _SOURCES.search(text)
-        head = next((m for m in (_HEAD.match(line) for line in text.splitlines()) if m), None)
-        if match:
-            level = len(match.group(1))
-        elif head and level is not None and len(head.group(1)) <= level:
-            level = None
-        flags.append(level is not None)
-    return flags
+        if cell.get("cell_type") != "markdown":
+            if level is None:
+                kept.append(cell)
+            else:
+                for output in cell.get("outputs", []):
+                    references_in("".join(output.get("data", {}).get("text/markdown", "")), refs)
+            continue
+        parts, keep = re.split(r"(?m)^(?=#{1,6}\s)", _src(cell)), []
+        for part in parts:
+            first = part.splitlines()[0] if part.strip() else ""
+            head = _HEAD.match(first)
+            if head and _SOURCES.match(first):
+                level = len(head.group(1))
+            elif head and level is not None and len(head.group(1)) <= level:
+                level = None
+            if level is None:
+                keep.append(part)
+            else:
+                references_in(part, refs)
+        if "".join(keep).strip():
+            kept.append(nbformat.from_dict({**cell, "source": "".join(keep)}) if len(keep) < len(parts) else cell)
+    return kept, refs
 
 
 def unique_references(refs: list[str]) -> list[str]:
