@@ -65,12 +65,18 @@ def learner_pages(root: Path, out: Path) -> dict[Path, Path]:
 
 def write_learner_pages(root: Path, out: Path) -> list[Path]:
     """Render every ``learners/*.md`` into ``out/learners/`` (atomically); return the pages."""
-    from coursekit.prepare import rewrite_links
-
     pages = learner_pages(root, out)
     links = {**pages, **{p: out / "notebooks" / p.name for p in (root / "notebooks").glob("*.ipynb")}}
     written = []
+    code = Path(__file__).stat().st_mtime
     for source, target in pages.items():
+        # Unchanged since the last build: not rendered again (a rebuild with nothing changed
+        # must not pay for importing nbconvert's Markdown renderer).
+        if target.is_file() and target.stat().st_mtime >= max(source.stat().st_mtime, code):
+            written.append(target)
+            continue
+        from coursekit.prepare import rewrite_links
+
         text = source.read_text(encoding="utf-8")
         heading = re.search(r"^#\s+(.+)$", text, re.M)
         title = heading.group(1).strip() if heading else source.stem
