@@ -194,3 +194,40 @@ def demo_lesson(extra=(), figure_alt: str | None = ALT) -> nbformat.NotebookNode
     return new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3",
                                                               "display_name": "Python 3",
                                                               "language": "python"}})
+
+
+def public_notebook(folder: Path) -> Path:
+    """A notebook shaped like an ordinary public teaching notebook: no slide metadata, a figure
+    without alt text, maths, and a local Markdown image beside it."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    def png(kind: str) -> bytes:  # a real 640×480 figure, as plt.show() leaves in a notebook
+        fig, ax = plt.subplots()
+        xs = [i / 5 for i in range(50)]
+        (ax.plot if kind == "line" else ax.scatter)(xs, [((x * 7) % 3) - 1.5 for x in xs])
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", metadata={"Software": None})
+        plt.close(fig)
+        return buffer.getvalue()
+
+    (folder / "figures").mkdir(parents=True)
+    (folder / "figures" / "scatter.png").write_bytes(png("scatter"))
+    plain = nbformat.v4.new_output("display_data", data={
+        "image/png": base64.b64encode(png("line")).decode(), "text/plain": "<Figure size 640x480>"})
+    cells = [
+        nbformat.v4.new_markdown_cell("# Visualization with Matplotlib\n\nWe begin with scatter plots."),
+        nbformat.v4.new_code_cell("import matplotlib.pyplot as plt\nimport numpy as np"),
+        nbformat.v4.new_markdown_cell("## Simple line plots\n\nThe function is $y = \\sin x$, and\n\n"
+                                      "$$\\int_0^\\pi \\sin x \\, dx = 2.$$"),
+        nbformat.v4.new_code_cell("x = np.linspace(0, 10)\nplt.plot(x, np.sin(x));", outputs=[plain]),
+        nbformat.v4.new_markdown_cell("## Scatter plots\n\n![](figures/scatter.png)\n\nA saved figure."),
+        nbformat.v4.new_markdown_cell("## Summary\n\nLine plots and scatter plots."),
+    ]
+    path = folder / "04.02-Simple-Line-Plots.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
+    return path

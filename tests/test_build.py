@@ -338,3 +338,15 @@ def test_a_second_build_in_the_same_folder_is_refused(course):
         fcntl.flock(held, fcntl.LOCK_EX)
         with pytest.raises(CourseError, match="another coursekit build is running"):
             build.build(course, progress=False)
+
+
+def test_every_link_in_the_build_resolves_after_it_is_moved(built, tmp_path):
+    """Decks, handouts, learner pages and the index link only inside build/, anchors included."""
+    import shutil
+
+    import sitecheck
+
+    moved = tmp_path / "usb-stick" / "build"
+    shutil.copytree(built[0] / "build", moved)
+    problems, checked = sitecheck.broken_links(moved)
+    assert checked > 10 and not problems, problems[:10]

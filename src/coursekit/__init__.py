@@ -9,7 +9,8 @@ light so that ``coursekit --help`` answers at once):
 - ``coursekit.errors``: the library's exception types.
 
 The commands (``coursekit --help``) live in their own modules: ``build`` and ``cache``,
-``export``, ``release`` (with ``exercises``, ``solutions``, ``leaks``), ``grade`` (with
+``export`` (with ``decklayout``, ``slidefit``, ``references``, ``prepare``, ``pagechecks``,
+``assets``, ``pdf``, ``learnerpages``), ``release`` (with ``exercises``, ``solutions``, ``leaks``), ``grade`` (with
 ``sandbox``, ``zygote``, ``feedback``), ``progress`` and ``keys``; ``lessons`` holds the ordered
 list and the lesson lint, ``execute`` and ``warmkernel`` run notebooks.
 """

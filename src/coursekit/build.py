@@ -314,6 +314,7 @@ def _build_one(spec: dict, row: dict) -> None:
     import nbformat
 
     from coursekit import export
+    from coursekit.learnerpages import learner_pages
     from coursekit.lessons import lint
 
     root, out = Path(spec["root"]), Path(spec["out"])
@@ -327,7 +328,7 @@ def _build_one(spec: dict, row: dict) -> None:
     text = nbformat.writes(nb)
     if spec["kind"] == "exercise":
         _check_exercise(nb, spec["name"])
-        export._check_alt(list(enumerate(nb.cells)), spec["name"])
+        export.check_alt(list(enumerate(nb.cells)), spec["name"], strict=True)
         atomic_write_text(out / spec["outputs"][0], text)
         return
     # Lint the executed copy under the lesson's own file name, before anything is replaced.
@@ -340,7 +341,8 @@ def _build_one(spec: dict, row: dict) -> None:
         raise NotebookError(f"{spec['name']}: lint: " + "; ".join(problems[:3]) + more)
     notebook_out, slides_out, handout_out = (out / p for p in spec["outputs"][:3])
     assets = out / "assets"
-    common = {"name": spec["name"], "title": spec["title"], "source_dir": source.parent}
+    common = {"name": spec["name"], "title": spec["title"], "source_dir": source.parent,
+              "strict": True, "pages": learner_pages(root, out)}
     slides = export.render_slides(nb, assets=_relative(assets, slides_out.parent),
                                   out_dir=slides_out.parent, **common)
     handout = export.render_handout(nb, assets=_relative(assets, handout_out.parent),
@@ -465,7 +467,9 @@ def write_student_release(root: Path, out: Path, lessons: list[Job]) -> tuple[st
 
 def _index_html(root: Path, out: Path, jobs: list[Job], rows: dict[str, dict],
                 steps: list[tuple[str, str, str]], problems: list[tuple[str, str, str]]) -> str:
-    from coursekit.export import COURSE_TITLE
+    from coursekit.prepare import course_title
+
+    title = course_title(root) or "The built course"
 
     def link(rel: str, label: str) -> str:
         if (out / rel).exists():
@@ -497,23 +501,29 @@ def _index_html(root: Path, out: Path, jobs: list[Job], rows: dict[str, dict],
         return f"<table><thead><tr>{th}</tr></thead><tbody>{trs}</tbody></table>"
 
     student = link("student/notebooks/", "the student release (lessons, data, exercises)")
+    guides = [link(f"learners/{p.stem}.html", label) for p, label in
+              ((root / "learners" / "setup.md", "Setting up the course"),
+               (root / "learners" / "glossary.md", "Glossary")) if p.is_file()]
+    learners = (f"<h2>For learners</h2>\n<ul>{''.join(f'<li>{g}</li>' for g in guides)}</ul>"
+                if guides else "")
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(COURSE_TITLE)}: built course</title>
+<title>{html.escape(title)}: built course</title>
 <style>
 body {{ font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem;
        color: #1f2328; }}
 h1 {{ color: #0b3d5c; border-bottom: 4px solid #0072b2; padding-bottom: .3rem; }}
 table {{ border-collapse: collapse; width: 100%; margin: 1rem 0; }}
 th, td {{ text-align: left; padding: .35rem .6rem; border-bottom: 1px solid #d0d7de; }}
-a {{ color: #0072b2; }} .missing {{ color: #8c959f; }}
+a {{ color: #005a8c; }} .missing {{ color: #57606a; }}
 </style>
 </head>
 <body>
-<h1>{html.escape(COURSE_TITLE)}</h1>
+<main>
+<h1>{html.escape(title)}</h1>
 <p>Everything here works offline: open the slides in a browser (press <kbd>s</kbd> for the
 speaker notes, <kbd>f</kbd> for full screen), print or share the handouts.</p>
 <h2>Lessons</h2>
@@ -522,6 +532,8 @@ speaker notes, <kbd>f</kbd> for full screen), print or share the handouts.</p>
 {table(["Exercise set", "Notebook", "Status"], exercise_rows)}
 <h2>For students</h2>
 <p>{student}: give students this folder, never <code>instructors/</code>.</p>
+{learners}
+</main>
 </body>
 </html>
 """
@@ -766,6 +778,14 @@ def _build(root: Path, out: Path, *, jobs, pdf: bool, chromium, force: bool, pro
                 report.steps.append(("student release", "failed", str(exc)))
                 report.failures.append(message)
 
+    from coursekit.learnerpages import write_learner_pages
+
+    try:  # the guides the decks and handouts link, as pages inside build/
+        pages = write_learner_pages(root, out)
+        report.steps.append(("learner pages", "written", f"{len(pages)} page(s) in build/learners/"))
+    except (OSError, CourseError) as exc:
+        report.steps.append(("learner pages", "failed", str(exc)))
+        report.failures.append(f"learner pages: {exc}")
     index = _index_html(root, out, planned, rows, report.steps, problems)
     index_path = out / "index.html"
     try:
