@@ -295,3 +295,74 @@ def test_options_and_asks_are_checked():
     keys = build_keys({"q": {"kind": "choice", "choices": ["a", "b"], "answer": "a", "asks": "judgement",
                              "options": {"a": "One text", "b": "Another"}}})
     assert "One text" not in json.dumps(keys)  # option texts stay with the instructor
+
+
+# --- pathological answers: check() never raises and always returns quickly -----------------
+
+class _Raises:
+    def __str__(self):
+        raise RuntimeError("str")
+
+    __repr__ = __str__
+
+    def __eq__(self, other):
+        raise RuntimeError("eq")
+
+    __hash__ = object.__hash__
+
+
+class _Sleeps:
+    def __str__(self):
+        import time
+        time.sleep(30)
+        return "x"
+
+    __repr__ = __str__
+
+    def __iter__(self):
+        import time
+        time.sleep(30)
+        return iter([])
+
+    def __float__(self):
+        import time
+        time.sleep(30)
+        return 1.0
+
+
+class _StrThatLies(str):
+    def __str__(self):
+        raise RuntimeError("no")
+
+    def strip(self, *args):
+        raise RuntimeError("no")
+
+
+def _deep(n):
+    value = []
+    for _ in range(n):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize("answer", [_Raises(), _Sleeps(), [_Raises()], {"a": _Raises()},
+                                    10 ** 5000, -(10 ** 400), _deep(100_000), [1] * 2_000_000,
+                                    _StrThatLies("Tashkent")],
+                         ids=["raises", "sleeps", "list-of-raises", "dict", "huge-int",
+                              "huge-negative", "deep", "long-list", "lying-str"])
+@pytest.mark.parametrize("question", ["t.gap", "t.name", "t.bodies", "t.mc"])
+def test_pathological_answers_never_raise_and_return_within_a_second(keys, question, answer):
+    import time
+
+    started = time.monotonic()
+    result = evaluate(keys[question], answer, question)
+    assert time.monotonic() - started < 1.0
+    assert result.passed is False and result.message.startswith("Not yet")
+
+
+def test_a_str_subclass_is_read_as_the_text_it_holds(keys):
+    assert evaluate(keys["t.name"], _StrThatLies("Tashkent Declaration"), "t.name").passed
+
+
+def test_check_with_an_id_whose_str_raises_does_not_raise():
+    assert check(_Raises(), 1).passed is False

@@ -214,3 +214,16 @@ def test_format_date_keeps_the_precision_of_the_source():
     assert data.format_date(stamp, "day") == "23 February 2022"
     assert data.format_date(stamp, "month") == "February 2022"
     assert data.format_date(pd.NaT, "day") == "date unknown"
+
+
+def test_a_file_that_is_not_utf8_names_the_file_and_the_row(course_copy):
+    path = course_copy / "data" / "timeline.csv"
+    lines = path.read_bytes().split(b"\n")
+    lines[4] = lines[4].replace(b",", b",caf\xe9 ", 1)  # a Latin-1 byte in data row 4
+    path.write_bytes(b"\n".join(lines))
+    first = lines[4].split(b",")[0].decode()
+    with pytest.raises(DataError) as err:
+        data.load("timeline", root=course_copy)
+    message = str(err.value)
+    assert "timeline.csv" in message and "row 4" in message and first in message
+    assert "0xe9" in message and "UTF-8" in message

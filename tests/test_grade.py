@@ -282,8 +282,8 @@ def test_an_exception_in_a_cell_is_recorded_and_later_cells_still_run(course, tm
     report = grade(course, tmp_path / "submissions")
     rows = by_question(report, "boom.ipynb")
     assert rows["ex02.reserve-use"]["status"] == "correct"
-    assert rows["ex02.russia-max"]["status"] == "missing"
-    assert "ZeroDivisionError" in rows["ex02.russia-max"]["message"]
+    assert rows["ex02.russia-max"]["status"] == "crashed"  # a crash is called a crash
+    assert "crashed with ZeroDivisionError" in rows["ex02.russia-max"]["message"]
     assert any("ZeroDivisionError" in note for note in report.outcomes[0].notes)
 
 
@@ -413,7 +413,7 @@ def test_a_submission_cannot_read_the_instructor_answers(course, tmp_path, mode)
     save(tmp_path / "submissions", "peek.ipynb", nb)
     report = grade(course, tmp_path / "submissions", isolation=mode)
     rows = by_question(report, "peek.ipynb")
-    assert rows["ex02.reserve-use"]["status"] == "missing"
+    assert rows["ex02.reserve-use"]["status"] == "crashed"
     assert points(report, "peek.ipynb") == 0
 
 
@@ -546,3 +546,379 @@ def test_files_planted_beside_the_working_copy_never_reach_the_next_submission(c
     save(subs, "b-checks.ipynb", nb)
     report = grade(course, subs, jobs=1, isolation=mode)
     assert by_question(report, "b-checks.ipynb")["ex01.context-rows"]["status"] == "correct"
+
+
+# --- issue 11: the batch never stops for one submission -----------------------------------
+
+def _read_csv(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_any_file_name_or_kind_gets_rows_and_the_report_is_written(course, tmp_path):
+    subs = tmp_path / "submissions"
+    subs.mkdir()
+    good = answer(released(course, "01-timeline"), "n_context", "n_context = 59")
+    raw = os.fsencode(subs)
+    names = [b"caf\xe9-01-timeline.ipynb",                 # not UTF-8
+             b"x" * 249 + b".ipynb",                         # 255 bytes
+             b"..a.b\\c\\01-timeline.ipynb",                 # dots and backslashes
+             b".hidden-01-timeline.ipynb"]                    # a leading dot
+    for name in names:
+        with open(os.path.join(raw, name), "w", encoding="utf-8") as handle:
+            nbformat.write(good, handle)
+    (subs / "folder-01-timeline.ipynb").mkdir()                # a folder named like a notebook
+    (subs / "02-energy-arithmetic-big.ipynb").write_bytes(b"{" + b" " * (51 * 2**20) + b"}")
+    os.mkfifo(subs / "03-reconciling-trade-pipe.ipynb")
+    (subs / "04-announced-vs-delivered-link.ipynb").symlink_to(SETS["01-timeline"].notebook)
+    report = grade(course, subs)
+    students = {r["student"] for r in report.rows()}
+    assert len(students) == 8, students
+    assert "caf\\xe9-01-timeline.ipynb" in students
+    for student in ("caf\\xe9-01-timeline.ipynb", "x" * 249 + ".ipynb",
+                    "..a.b\\c\\01-timeline.ipynb", ".hidden-01-timeline.ipynb"):
+        assert by_question(report, student)["ex01.context-rows"]["status"] == "correct", student
+    # Files that cannot be run keep their set (from the name) and every question as invalid.
+    for student, name in (("folder-01-timeline.ipynb", "01-timeline"),
+                          ("02-energy-arithmetic-big.ipynb", "02-energy-arithmetic"),
+                          ("03-reconciling-trade-pipe.ipynb", "03-reconciling-trade"),
+                          ("04-announced-vs-delivered-link.ipynb", "04-announced-vs-delivered")):
+        rows = by_question(report, student)
+        assert set(rows) == {q.id for q in SETS[name].questions}, student
+        assert {r["status"] for r in rows.values()} == {"invalid"}
+        assert {r["set"] for r in rows.values()} == {name}
+    out = tmp_path / "grades"
+    write_report(report, out, exercises_dir=course / "exercises")
+    book = _read_csv(out / "gradebook.csv")
+    assert {r["student"] for r in book} == students
+    pages = [p for p in (out / "feedback").rglob("*.html")]
+    assert len(pages) == 8 and all(len(p.name.encode()) < 255 for p in pages)
+    totals = _read_csv(out / "totals.csv")
+    assert {t["set"] for t in totals} == set(SETS)
+
+
+def test_every_message_is_capped(course, tmp_path):
+    nb = released(course, "02-energy-arithmetic")
+    answer(nb, "same_capacity", 'raise ValueError("=" + "x" * 100_000)')
+    save(tmp_path / "submissions", "long.ipynb", nb)
+    report = grade(course, tmp_path / "submissions")
+    assert all(len(r["message"]) <= 2000 for r in report.rows())
+    assert all(len(n) <= 2000 for o in report.outcomes for n in o.notes)
+    write_report(report, tmp_path / "grades", exercises_dir=course / "exercises")
+    rows = _read_csv(tmp_path / "grades" / "gradebook.csv")  # Python's reader accepts it
+    assert max(len(r["message"]) for r in rows) <= 2000
+
+
+def _cli_run(*args, **kwargs):
+    return subprocess.Popen([sys.executable, "-m", "coursekit.cli", "grade", *map(str, args)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+
+
+def test_an_interrupted_run_keeps_what_it_graded_and_a_rerun_resumes(course, tmp_path):
+    import signal
+    import time
+
+    subs, out = tmp_path / "submissions", tmp_path / "grades"
+    for name in ("a", "b"):
+        save(subs, f"{name}-01-timeline.ipynb",
+             answer(released(course, "01-timeline"), "n_context", "n_context = 59"))
+    save(subs, "c-01-timeline.ipynb", answer(released(course, "01-timeline"), "n_context",
+                                             "import time\ntime.sleep(60)\nn_context = 59"))
+    args = (subs, "--exercises", course / "exercises", "-o", out, "-j", "1",
+            "--cell-timeout", "4")
+    proc = _cli_run(*args)
+    journal = out / ".coursekit-grade-journal.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if journal.is_file() and len(journal.read_text().splitlines()) >= 3:  # head + a + b
+            break
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, (stdout, stderr)
+    assert "interrupted: 2 of 3" in stderr
+    rows = _read_csv(out / "gradebook.csv")
+    assert {r["student"] for r in rows} == {"a-01-timeline.ipynb", "b-01-timeline.ipynb"}
+    again = _cli(*args)
+    assert again.returncode == 0, again.stderr
+    assert "2 unchanged, taken from the last run" in again.stdout
+    rows = _read_csv(out / "gradebook.csv")
+    assert len({r["student"] for r in rows}) == 3
+
+
+def test_an_edited_gradebook_stops_the_rerun_before_it_grades(course, tmp_path):
+    subs, out = tmp_path / "submissions", tmp_path / "grades"
+    save(subs, "a.ipynb", answer(released(course, "01-timeline"), "n_context", "n_context = 59"))
+    args = (subs, "--exercises", course / "exercises", "-o", out)
+    assert _cli(*args).returncode == 0
+    book = out / "gradebook.csv"
+    book.write_text(book.read_text(encoding="utf-8").replace(",correct,", ",incorrect,", 1),
+                    encoding="utf-8")
+    mine = book.read_bytes()
+    save(subs, "b.ipynb", answer(released(course, "01-timeline"), "n_context", "n_context = 59"))
+    result = _cli(*args)
+    assert result.returncode == 1 and "Nothing was graded" in result.stderr
+    assert "graded " not in result.stdout and book.read_bytes() == mine
+
+
+def _tree(pid: int) -> dict[int, str]:
+    """Every descendant of ``pid`` with its start time (to tell a reused pid apart)."""
+    children: dict[int, list[int]] = {}
+    starts = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry))
+        starts[int(entry)] = fields[19]
+    found, todo = {}, [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found[child] = starts[child]
+            todo.append(child)
+    return found
+
+
+def _alive(pid: int, start: str) -> bool:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return False
+    return fields[19] == start and fields[0] != "Z"
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("cold", [False, True], ids=["warm", "cold"])
+def test_sigkill_of_the_grader_leaves_no_process_behind(course, tmp_path, cold, mode):
+    import signal
+    import time
+
+    subs = tmp_path / "submissions"
+    save(subs, "loop.ipynb", answer(released(course, "01-timeline"), "n_context",
+                                    "while True:\n    pass"))
+    proc = _cli_run(subs, "--exercises", course / "exercises", "-o", tmp_path / "grades",
+                    "-j", "1", "--isolation", mode, *(["--cold"] if cold else []))
+    deadline = time.monotonic() + 90
+    tree: dict[int, str] = {}
+    marker = b"coursekit.sandbox" if cold else b"import os, signal, socket"  # kernel / stub
+    started = False
+    while time.monotonic() < deadline and not started:
+        for pid in _tree(proc.pid):
+            try:
+                started = started or marker in Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                pass
+        time.sleep(0.2)
+    assert started, "no kernel was started"
+    time.sleep(3)  # the kernel is up and running the loop
+    tree = _tree(proc.pid)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate(timeout=30)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and any(_alive(p, s) for p, s in tree.items()):
+        time.sleep(0.2)
+    left = [p for p, s in tree.items() if _alive(p, s)]
+    assert not left, [Path(f"/proc/{p}/cmdline").read_bytes()[:80] for p in left]
+
+
+# --- issue 11: output safe to open ---------------------------------------------------------
+
+def test_gradebook_cells_that_a_spreadsheet_would_run_are_defused(course, tmp_path):
+    subs = tmp_path / "submissions"
+    subs.mkdir()
+    for name in ('=HYPERLINK("evil")-01-timeline.ipynb', "+1+2-01-timeline.ipynb",
+                 "-3-01-timeline.ipynb", "@SUM(A1)-01-timeline.ipynb"):
+        (subs / name).write_text("{broken", encoding="utf-8")
+    report = grade(course, subs)
+    out = tmp_path / "grades"
+    write_report(report, out, exercises_dir=course / "exercises")
+    for file in ("gradebook.csv", "totals.csv", "wide.csv", "canvas.csv", "moodle.csv"):
+        with open(out / file, encoding="utf-8", newline="") as handle:
+            for row in csv.reader(handle):
+                for cell in row:
+                    assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), (file, cell)
+    book = _read_csv(out / "gradebook.csv")
+    assert any(r["student"] == "'=HYPERLINK(\"evil\")-01-timeline.ipynb" for r in book)
+    assert {r["points"] for r in book} == {"0"}  # numbers stay numbers
+
+
+def test_a_memo_is_quoted_in_its_marking_sheet_never_live(course, tmp_path):
+    import mistune
+
+    from coursekit.marking import read_mark
+
+    memo = ('<script>alert(1)</script>\\n<img src=x onerror=alert(2)>\\n'
+            'Points: 4 / 4\\n- [x] (1 pt) The first sentence answers the question\\n'
+            '```\\n# Heading\\n````')
+    nb = released(course, "04-announced-vs-delivered")
+    answer(nb, "memo", f'memo = "{memo}"')
+    save(tmp_path / "submissions", "m-04.ipynb", nb)
+    report = grade(course, tmp_path / "submissions")
+    out = tmp_path / "grades"
+    write_report(report, out, exercises_dir=course / "exercises")
+    sheet = (out / "manual" / "04-announced-vs-delivered" / "m-04.ipynb.ex04.memo.md").read_text(
+        encoding="utf-8")
+    assert read_mark(sheet) is None  # the memo's own "Points: 4 / 4" is not a mark
+    page = mistune.html(sheet)
+    assert "<script" not in page and "<img" not in page
+    assert "&lt;script&gt;" in page and "<h1>Heading" not in page
+    rubric = SETS["04-announced-vs-delivered"].question("ex04.memo").rubric
+    assert page.count("<li>") == len(rubric)  # the rubric's own boxes, not the memo's
+
+
+# --- issue 11: kernel reporting ------------------------------------------------------------
+
+def test_a_cell_stopped_at_the_time_limit_is_reported_as_stopped(course, tmp_path):
+    nb = released(course, "01-timeline")
+    answer(nb, "n_context", "import time\ntry:\n    time.sleep(60)\nexcept KeyboardInterrupt:\n"
+                            "    pass\nn_context = 59")
+    save(tmp_path / "submissions", "quiet.ipynb", nb)
+    report = grade(course, tmp_path / "submissions", cell_timeout=3.0)
+    notes = report.outcomes[0].notes
+    assert any("stopped at the time limit" in n for n in notes), notes
+    out = tmp_path / "grades"
+    write_report(report, out, exercises_dir=course / "exercises")
+    page = (out / "feedback" / "quiet.ipynb.html").read_text(encoding="utf-8")
+    assert "ran from top to bottom without errors" not in page
+
+
+def test_input_fails_at_once_saying_the_grader_cannot_type(course, tmp_path):
+    nb = released(course, "01-timeline")
+    answer(nb, "n_context", 'n_context = int(input("How many rows? "))')
+    save(tmp_path / "submissions", "asks.ipynb", nb)
+    report = grade(course, tmp_path / "submissions", cell_timeout=30.0)
+    outcome = report.outcomes[0]
+    assert outcome.seconds < 25, outcome.seconds
+    assert any("grader cannot type" in n for n in outcome.notes), outcome.notes
+    assert by_question(report, "asks.ipynb")["ex01.context-rows"]["status"] == "crashed"
+
+
+@pytest.mark.parametrize("ending", ["quit()", "exit()", "import os\nos._exit(0)"])
+def test_a_kernel_that_ends_itself_is_reported_at_that_cell(course, tmp_path, ending):
+    nb = released(course, "04-announced-vs-delivered")
+    answer(nb, "delivered", f'delivered = ["A20"]\n{ending}')
+    index = next(i for i, c in enumerate(nb.cells) if ending in c.source)
+    save(tmp_path / "submissions", "ends.ipynb", nb)
+    report = grade(course, tmp_path / "submissions")
+    notes = report.outcomes[0].notes
+    assert any(f"cell {index + 1} from the top" in n.lower() for n in notes), (index, notes)
+    assert not any(f"cell {index + 2} from the top" in n.lower() for n in notes), notes
+
+
+# --- issue 11: the grader believes nothing the kernel can forge ----------------------------
+
+FORGE = r'''
+import ast
+ip = get_ipython()
+FORGED = '{"reserve_use_pct": {"t": "float", "v": 6.2}, "russia_max_musd": {"t": "int", "v": 910}}'
+def forge(lines):
+    text = "".join(lines)
+    if "coursekit" in text or "user_ns" in text or "json" in text:
+        return ["__coursekit_read__ = lambda *a, **k: " + repr(FORGED) + "\n",
+                "_g = {'_make': lambda *a: None}\n"]
+    return lines
+ip.input_transformers_cleanup.append(forge)
+ip.input_transformer_manager.cleanup_transforms.append(forge)
+class Rewrite(ast.NodeTransformer):
+    def visit_Constant(self, node):
+        forged = isinstance(node.value, str) and "coursekit" in node.value
+        return ast.copy_location(ast.Constant(FORGED), node) if forged else node
+ip.ast_transformers.append(Rewrite())
+ip.display_formatter.formatters["text/plain"].for_type(str, lambda o, p, c: p.text(repr(FORGED)))
+json = None  # names the old read-out used, rebound
+get_ipython = lambda: ip
+'''
+
+
+def test_a_submission_cannot_forge_the_read_out(course, tmp_path):
+    nb = released(course, "02-energy-arithmetic")
+    insert(nb, "russia_max_musd", FORGE)
+    answer(nb, "reserve_use_pct", "reserve_use_pct = 0")
+    save(tmp_path / "submissions", "forger.ipynb", nb)
+    report = grade(course, tmp_path / "submissions")
+    rows = by_question(report, "forger.ipynb")
+    assert rows["ex02.reserve-use"]["status"] == "incorrect", rows["ex02.reserve-use"]
+    assert rows["ex02.reserve-use"]["answer"] == "0"
+    assert rows["ex02.russia-max"]["status"] == "unanswered"
+    assert points(report, "forger.ipynb") == 0
+
+
+# --- issue 11: an instructor's gradebook ---------------------------------------------------
+
+def test_totals_wide_canvas_and_moodle_files(round_trip, course):
+    base, _, report, _ = round_trip
+    out = base / "grades-lms"
+    write_report(report, out, exercises_dir=course / "exercises")
+    totals = {(t["student"], t["set"]): t for t in _read_csv(out / "totals.csv")}
+    teacher = totals[("teacher", "02-energy-arithmetic")]
+    assert teacher["points"] == "10" and teacher["max_points"] == "10"
+    assert totals[("teacher", "04-announced-vs-delivered")]["pending_manual"] == "1"
+    assert totals[("partial energy (final)", "02-energy-arithmetic")]["points"] == "5"
+    wide = {r["student"]: r for r in _read_csv(out / "wide.csv")}
+    assert set(wide) == {"teacher", "blank", "partial energy (final)"}
+    assert wide["teacher"]["ex02.russia-max"] == "2"
+    assert wide["teacher"]["ex04.memo"] == ""  # waiting for the instructor's points
+    assert wide["partial energy (final)"]["total"] == "5"
+    with open(out / "canvas.csv", encoding="utf-8", newline="") as handle:
+        canvas = list(csv.reader(handle))
+    assert canvas[0][:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
+    assert canvas[0][5:] == sorted(SETS) and canvas[1][0] == "Points Possible"
+    teacher_row = next(r for r in canvas if r[0] == "teacher")
+    assert teacher_row[3] == "teacher" and teacher_row[5:7] == ["10", "10"]
+    assert teacher_row[8] == ""  # set 04 has a memo still to mark
+    moodle = {r["username"]: r for r in _read_csv(out / "moodle.csv")}
+    assert moodle["teacher"]["01-timeline"] == "10"
+
+
+def test_feedback_names_tasks_as_the_notebook_does_and_counts_cells_from_one(course, tmp_path):
+    nb = released(course, "02-energy-arithmetic")
+    answer(nb, "same_capacity", "same_capacity = 1 / 0")
+    index = next(i for i, c in enumerate(nb.cells) if "1 / 0" in c.source)
+    save(tmp_path / "submissions", "tasks.ipynb", nb)
+    report = grade(course, tmp_path / "submissions")
+    out = tmp_path / "grades"
+    write_report(report, out, exercises_dir=course / "exercises")
+    page = (out / "feedback" / "tasks.ipynb.html").read_text(encoding="utf-8")
+    assert "Task 1.1" in page and "Task 3.2" in page
+    assert f"Cell {index + 1} from the top in Task 1.1" in page
+    assert "crashed" in page.lower()
+
+
+def test_manual_marks_are_read_back_without_force(course, tmp_path):
+    subs, out = tmp_path / "submissions", tmp_path / "grades"
+    subs.mkdir()
+    shutil.copy(SETS["04-announced-vs-delivered"].notebook, subs / "ana.ipynb")
+    shutil.copy(SETS["04-announced-vs-delivered"].notebook, subs / "ben.ipynb")
+    args = (subs, "--exercises", course / "exercises", "-o", out)
+    assert _cli(*args).returncode == 0
+    book = out / "gradebook.csv"
+    lines = book.read_text(encoding="utf-8").splitlines()
+    lines = [line.replace(",,4,manual,", ",3,4,manual,") if line.startswith("ana.ipynb") else line
+             for line in lines]
+    book.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    sheet = out / "manual" / "04-announced-vs-delivered" / "ben.ipynb.ex04.memo.md"
+    sheet.write_text(sheet.read_text(encoding="utf-8").replace("Points: ____ / 4", "Points: 2.5 / 4"),
+                     encoding="utf-8")
+    again = _cli(*args)
+    assert again.returncode == 0, again.stderr
+    marks = {r["student"]: r["points"] for r in _read_csv(book) if r["question"] == "ex04.memo"}
+    assert marks == {"ana.ipynb": "3", "ben.ipynb": "2.5"}
+    assert (out / "gradebook.csv.bak").is_file()
+    assert "Points: 2.5 / 4" in sheet.read_text(encoding="utf-8")  # your sheet is kept
+
+
+# --- issue 11: the guard says it is not a security boundary --------------------------------
+
+def test_the_guard_says_first_and_everywhere_that_it_is_not_a_security_boundary(course, tmp_path):
+    subs, out = tmp_path / "submissions", tmp_path / "grades"
+    save(subs, "g.ipynb", answer(released(course, "01-timeline"), "n_context", "n_context = 59"))
+    result = _cli(subs, "--exercises", course / "exercises", "-o", out, "--isolation", "guard")
+    assert result.returncode == 0, result.stderr
+    assert "NOT a security boundary" in result.stdout.splitlines()[0]
+    info = json.loads((out / "grading.json").read_text(encoding="utf-8"))
+    assert info["security_boundary"] is False and "NOT a security boundary" in info["warning"]
+    page = (out / "feedback" / "g.ipynb.html").read_text(encoding="utf-8")
+    assert "NOT a security boundary" in page

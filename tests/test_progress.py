@@ -260,3 +260,16 @@ def test_the_default_view_leaves_out_instructor_sources_and_says_so(tmp_path, mo
     assert "exercises/01-set.ipynb" in result.stdout and result.returncode == 0
     named = coursekit("progress", "exercises", cwd=tmp_path, env={"COURSEKIT_ROOT": str(tmp_path)})
     assert "1 of 1" in named.stdout and "Not counted" not in named.stdout
+
+
+def test_a_folder_of_submissions_gives_one_row_per_student(worked_notebook, tmp_path):
+    import shutil
+
+    subs = tmp_path / "submissions"
+    for where in ("amina/01-practice.ipynb", "ben/01-practice.ipynb", "chen-01-practice.ipynb"):
+        (subs / where).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(worked_notebook, subs / where)
+    result = coursekit("progress", "--json", str(subs), cwd=tmp_path)
+    doc = json.loads(result.stdout)
+    assert [row["title"] for row in doc] == ["amina", "ben", "chen"]
+    assert all(row["questions"]["t.gap"] == "passed" for row in doc)

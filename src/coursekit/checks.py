@@ -180,6 +180,76 @@ def _decimal(answer) -> Decimal:
     return value
 
 
+MAX_ITEMS = 10_000  # a longer list is not an answer this course asks for
+MAX_DEPTH = 3
+MAX_INT_BITS = 1_000  # about 300 digits
+
+
+class _Unreadable(Exception):
+    """The answer is of a kind a check does not read (the message says so, kindly)."""
+
+
+def _type_name(value) -> str:
+    # type.__name__ read through type's own descriptor: a metaclass cannot make it run code.
+    try:
+        return type.__dict__["__name__"].__get__(type(value))
+    except Exception:
+        return "value"
+
+
+def _plain(answer, depth: int = 0):
+    """``answer`` as plain built-in values, read without calling any method it defines.
+
+    A value whose ``__str__``, ``__repr__``, ``__eq__`` or ``__iter__`` raises, loops or sleeps
+    is never asked anything: only exact built-in types (and NumPy/pandas values, read through
+    their own compiled methods) are read, so a check always returns, and quickly.
+
+    >>> class Bad:
+    ...     def __str__(self): raise RuntimeError("no")
+    >>> _plain([1, "a", (2.5,)]), _plain(True)
+    ([1, 'a', [2.5]], True)
+    >>> try:
+    ...     _plain(Bad())
+    ... except _Unreadable as exc:
+    ...     print(exc)
+    a Bad
+    """
+    kind = type(answer)
+    if answer is None or answer is Ellipsis or kind in (bool, Decimal):
+        return answer
+    if issubclass(kind, str):
+        return str.__str__(answer)  # an exact str, whatever the subclass defines
+    if issubclass(kind, int) and not issubclass(kind, bool):
+        if int.bit_length(answer) > MAX_INT_BITS:
+            raise ValueError("that number has hundreds of digits; the answer is a much smaller "
+                             "number. Check the calculation.")
+        return int.__int__(answer)
+    if issubclass(kind, float):
+        return float.__float__(answer)
+    module = type.__dict__["__module__"].__get__(kind) if isinstance(kind, type) else ""
+    module = module if type(module) is str else ""
+    if module == "numpy" and depth <= MAX_DEPTH:
+        if _type_name(answer) == "ndarray":
+            if answer.size == 1:
+                return _plain(answer.reshape(-1)[0].item(), depth + 1)
+            return _plain(answer.ravel()[: MAX_ITEMS + 1].tolist(), depth + 1)
+        if hasattr(kind, "item"):
+            return _plain(kind.item(answer), depth + 1)
+    if module.startswith("pandas") and depth <= MAX_DEPTH and hasattr(answer, "to_numpy"):
+        return _plain(answer.to_numpy(), depth + 1)
+    if kind in (list, tuple, set, frozenset) or (
+            isinstance(kind, type) and issubclass(kind, (list, tuple, set, frozenset))):
+        if depth >= MAX_DEPTH:
+            raise ValueError("that list is nested too deeply; give a flat list of items.")
+        if len(answer) > MAX_ITEMS:
+            raise ValueError(f"that list has {len(answer):,} items; a short list is expected.")
+        base = next(b for b in (list, tuple, set, frozenset) if issubclass(kind, b))
+        return [_plain(x, depth + 1) for x in base.__iter__(answer)]
+    if module == "fractions" and _type_name(answer) == "Fraction":
+        return float(answer)
+    raise _Unreadable(f"a {_type_name(answer)}")
+
+
 def _grid(value: Decimal, step) -> int:
     return int((value / Decimal(str(step))).to_integral_value(ROUND_HALF_EVEN))
 
@@ -300,6 +370,23 @@ def evaluate(entry: dict, answer, question: str | None = None) -> CheckResult:
     'Not yet: choose one of: a, b.'
     """
     qid = question or entry.get("id", "?")
+    try:
+        return _evaluate(entry, answer, qid)
+    except _Unreadable as exc:
+        wants = {"number": "one number", "text": "text (in quotes)", "choice": "one of the "
+                 "choices' labels, in quotes", "set": "several items in a list, e.g. [\"a\", \"b\"]"}
+        return CheckResult(qid, False, f"Not yet: this question wants "
+                                       f"{wants.get(entry.get('kind'), 'a plain value')}, but got "
+                                       f"{exc}.")
+    except ValueError as exc:
+        return CheckResult(qid, False, f"Not yet: {exc}")
+    except Exception:  # a check never raises for a student's answer, whatever it is
+        return CheckResult(qid, False, "Not yet: this check cannot read that value. Give a "
+                                       f"{entry.get('kind', 'plain value')} as the question asks.")
+
+
+def _evaluate(entry: dict, answer, qid: str) -> CheckResult:
+    answer = _plain(answer)
     if answer is None or answer is Ellipsis:
         return CheckResult(qid, False, "Not yet answered: replace the placeholder with your answer, "
                                        "then run this cell again.")
@@ -470,8 +557,10 @@ def check(question_id: str, answer) -> CheckResult:
                 questions.setdefault(qid, entry)
         except CheckError as exc:
             problems.append(str(exc))
-    if not isinstance(question_id, str) or question_id not in questions:
-        close = difflib.get_close_matches(str(question_id), list(questions), n=1)
+    if type(question_id) is not str:
+        question_id = f"<a {_type_name(question_id)}>"
+    if question_id not in questions:
+        close = difflib.get_close_matches(question_id, list(questions), n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
         where = (" No key file (checks.json) was found above this folder: open the notebook "
                  "from inside the course." if not files else "")

@@ -135,6 +135,27 @@ def load(name: str, *, root: str | os.PathLike[str] | None = None) -> pd.DataFra
     return _load_cached(str(path), mtime, name, str(folder)).copy()
 
 
+def _not_utf8(path: Path) -> str:
+    """Name the line (and the row id, if it has one) where a data file stops being UTF-8."""
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+        return f"{path}: cannot be read as UTF-8 text. Save the file as UTF-8."
+    except UnicodeDecodeError as exc:
+        where = exc.start
+    line_number = data.count(b"\n", 0, where) + 1
+    start = data.rfind(b"\n", 0, where) + 1
+    end = data.find(b"\n", where)
+    line = data[start: end if end >= 0 else len(data)]
+    first_cell = line.split(b",")[0].decode("utf-8", "replace").strip('"')
+    row = (f"row {line_number - 1} (line {line_number}, the row starting {first_cell[:40]!r})"
+           if line_number > 1 else "the header row (line 1)")
+    byte = data[where: where + 1].hex()
+    return (f"{path}, {row}: byte 0x{byte} at character "
+            f"{where - start + 1} is not UTF-8, so the file was saved in another encoding "
+            "(often by a spreadsheet). Save it again as 'CSV UTF-8' and reload.")
+
+
 @lru_cache(maxsize=32)
 def _load_cached(path_text: str, _mtime: int, name: str, folder_text: str) -> pd.DataFrame:
     path, folder = Path(path_text), Path(folder_text)
@@ -142,7 +163,9 @@ def _load_cached(path_text: str, _mtime: int, name: str, folder_text: str) -> pd
     schema = resource["schema"]
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+    except UnicodeDecodeError:
+        raise DataError(_not_utf8(path)) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(
             f"{path}: cannot be read as UTF-8 CSV ({first}). Check the quoting and the number "

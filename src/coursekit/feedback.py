@@ -25,6 +25,7 @@ STATUS_LABELS = {
     "incorrect": ("✏️", "Not yet"),
     "unanswered": ("⬜", "Not answered"),
     "missing": ("❓", "Answer not found"),
+    "crashed": ("💥", "Your answer cell crashed"),
     "manual": ("🧑‍🏫", "Graded by your instructor"),
     "error": ("⚠️", "Could not be graded"),
     "invalid": ("⚠️", "Not a notebook we could run"),
@@ -55,7 +56,8 @@ def _points(value) -> str:
     return str(int(number)) if number.is_integer() else f"{number:g}"
 
 
-def render_page(*, student: str, exercise: str, title: str, rows, notes, protection: str) -> str:
+def render_page(*, student: str, exercise: str, title: str, rows, notes, protection: str,
+                warning: str = "") -> str:
     """Return the feedback page of one submission as HTML text.
 
     Args:
@@ -63,9 +65,11 @@ def render_page(*, student: str, exercise: str, title: str, rows, notes, protect
         exercise: the set's name (``01-timeline``), or ``""`` when it could not be told.
         title: the set's title for the heading.
         rows: one dict per question: ``question``, ``status``, ``points``, ``max_points``,
-            ``message`` and optionally ``answer`` (the student's own value, shown short).
+            ``message`` and optionally ``answer`` (the student's own value, shown short) and
+            ``task`` (how the notebook names the part it is in, e.g. "Task 2.1").
         notes: what happened while the notebook ran (cell errors, time limits), plain text.
         protection: which isolation was in force (see :mod:`coursekit.sandbox`).
+        warning: shown at the top when that protection is not a security boundary.
 
     Returns:
         A complete, self-contained HTML document.
@@ -80,8 +84,11 @@ def render_page(*, student: str, exercise: str, title: str, rows, notes, protect
         answer = row.get("answer")
         shown = (f"<br><small>Your answer: <code>{_text(answer, 120)}</code></small>"
                  if answer not in (None, "") else "")
+        task = row.get("task") or ""
+        name = (f"{_text(task)}<br><small><code>{_text(row['question'])}</code></small>" if task
+                else f"<code>{_text(row['question'])}</code>")
         body.append(
-            f"<tr><td><code>{_text(row['question'])}</code></td>"
+            f"<tr><td>{name}</td>"
             f"<td>{icon} {html.escape(label)}</td>"
             f"<td>{_points(row['points'])} / {_points(row['max_points'])}</td>"
             f"<td>{_text(row['message'])}{shown}</td></tr>")
@@ -91,6 +98,8 @@ def render_page(*, student: str, exercise: str, title: str, rows, notes, protect
     notes_html = (f"<h2>What happened when your notebook ran</h2><ul>{note_items}</ul>"
                   if notes else "<p>Your notebook ran from top to bottom without errors.</p>")
     heading = _text(f"{exercise} · {title}" if exercise else "Exercise set not recognised")
+    banner = (f'<p role="alert" style="border:2px solid #9a6700;padding:.5rem">'
+              f"<strong>{_text(warning, 400)}</strong></p>" if warning else "")
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -103,13 +112,14 @@ def render_page(*, student: str, exercise: str, title: str, rows, notes, protect
 </head>
 <body>
 <main>
+{banner}
 <h1>Feedback: {heading}</h1>
 <p>Submission: <code>{_text(student)}</code></p>
 <p class="score">Score so far: {_points(earned)} / {_points(auto_max)} points</p>
 {pending}
 <table>
 <caption>Your answers, question by question</caption>
-<thead><tr><th scope="col">Question</th><th scope="col">Result</th><th scope="col">Points</th>
+<thead><tr><th scope="col">Task</th><th scope="col">Result</th><th scope="col">Points</th>
 <th scope="col">Feedback</th></tr></thead>
 <tbody>
 {''.join(body)}
@@ -120,7 +130,8 @@ def render_page(*, student: str, exercise: str, title: str, rows, notes, protect
 marked "Not yet", rerun your notebook from the top (Kernel &gt; Restart and Run All), and check
 each answer with its self-check before you submit again.</p>
 </main>
-<footer>Graded by coursekit in a fresh kernel. Protection in force: {_text(protection)}</footer>
+<footer>Graded by coursekit in a fresh kernel. Protection in force: {_text(protection)}
+{_text(warning, 400) if warning else ""}</footer>
 </body>
 </html>
 """

@@ -1,7 +1,8 @@
 """``coursekit grade``: run a folder of submitted notebooks in fresh, isolated kernels; write a gradebook.
 
-For each file under the submissions folder (any names, nested folders; hidden files and
-``.ipynb_checkpoints`` are skipped) the grader:
+For each entry under the submissions folder (any names, nested folders; every file, folder
+named like a notebook, hidden folder and link gets rows; ``.ipynb_checkpoints`` is skipped)
+the grader:
 
 1. reads it without ever changing, moving or deleting it, and tells which exercise set it is
    (its ``coursekit`` metadata, its file name, its cells, or ``--set``);
@@ -11,17 +12,19 @@ For each file under the submissions folder (any names, nested folders; hidden fi
    output it keeps; kernels run in parallel, one per CPU core, each forked from a warm process
    that has the heavy imports done (:mod:`coursekit.zygote`; ``--cold`` starts each as a new
    process instead);
-3. reads each graded question's variable out of the kernel as JSON and judges it *in the grader*
-   with the instructor's key built from ``exercises/answers/`` (a submission's own check calls,
-   key file or edited library change nothing);
-4. records every failure as a status for that student and goes on.
+3. reads each graded question's variable out of the kernel through a reader planted before
+   the first cell (:mod:`coursekit.readout`: no hook the notebook installs can forge it) and
+   judges it *in the grader* with the instructor's key built from ``exercises/answers/`` (a
+   submission's own check calls, key file or edited library change nothing);
+4. records every failure as a status for that student and goes on, saving each result as soon
+   as it is graded (:mod:`coursekit.journal`), so Ctrl+C keeps them and a rerun resumes.
 
-It writes ``gradebook.csv`` (student, set, question, points, max_points, status, message), one
-offline HTML page per student under ``feedback/``, the memos for rubric grading under
-``manual/``, and ``grading.json`` (limits, protection in force, timings). Statuses:
-``correct``, ``incorrect``, ``unanswered``, ``missing`` (the variable is gone), ``manual``
-(rubric, points left blank for the instructor), ``error`` (the run stopped before the answer
-could be read) and ``invalid`` (not a notebook that could be run).
+:mod:`coursekit.report` writes the gradebooks (:mod:`coursekit.gradebook`), the feedback pages,
+the manual-marking sheets (:mod:`coursekit.marking`) and ``grading.json``. Statuses:
+``correct``, ``incorrect``, ``unanswered``, ``missing`` (the variable is gone), ``crashed``
+(its answer cell raised an error or was stopped), ``manual`` (rubric, points left blank for the
+instructor), ``error`` (the run stopped before the answer could be read) and ``invalid`` (not
+a notebook that could be run).
 
 >>> values = _decode('{"gap": {"t": "float", "v": 22.9}, "memo": {"t": "missing"}}')
 >>> values["gap"], values["memo"] is MISSING
@@ -31,9 +34,7 @@ could be read) and ``invalid`` (not a notebook that could be run).
 from __future__ import annotations
 
 import asyncio
-import csv
 import hashlib
-import io
 import json
 import os
 import re
@@ -48,12 +49,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from coursekit.errors import CourseError
+from coursekit.gradebook import COLUMNS
+from coursekit.report import write_report
 
 __all__ = ["Options", "Submission", "Outcome", "Report", "find_submissions", "read_submission",
            "grade_folder", "write_report", "configure", "run", "COLUMNS", "STATUSES", "MISSING"]
 
-COLUMNS = ("student", "set", "question", "points", "max_points", "status", "message")
-STATUSES = ("correct", "incorrect", "unanswered", "missing", "manual", "error", "invalid")
+STATUSES = ("correct", "incorrect", "unanswered", "missing", "crashed", "manual", "error",
+            "invalid")
 MAX_SUBMISSION_BYTES = 50 * 1024 * 1024
 MAX_ANSWER_CHARS = 10_000
 SKIP_DIRS = {".ipynb_checkpoints", "__pycache__", "__MACOSX"}
@@ -121,6 +124,7 @@ class Outcome:
     seconds: float = 0.0
     memo: dict = field(default_factory=dict)
     kernel: str = ""  # "warm" (forked), "cold" (a new process), or "" (not run)
+    resumed: bool = False  # taken from the journal of an earlier run (same file, same key)
 
 
 @dataclass
@@ -132,6 +136,10 @@ class Report:
     options: Options
     seconds: float
     tampered: list[str] = field(default_factory=list)
+    mode: str = ""  # "bubblewrap" or "guard"
+    interrupted: bool = False  # stopped by Ctrl+C: outcomes holds what was graded by then
+    total: int = 0  # submissions found
+    resumed: int = 0  # outcomes taken from an earlier run's journal
 
     def rows(self) -> list[dict]:
         """Every gradebook row, student by student, question by question."""
@@ -141,10 +149,12 @@ class Report:
 # --- finding and reading submissions ------------------------------------------------------
 
 def find_submissions(folder: str | os.PathLike[str]) -> list[Path]:
-    """Return every file under ``folder`` that counts as a submission, sorted.
+    """Return every entry under ``folder`` that gets a gradebook row, sorted.
 
-    Hidden files and folders, ``.ipynb_checkpoints`` and ``__pycache__`` are skipped; links are
-    listed (and later refused) but never followed.
+    Every file counts, whatever its name (hidden ones too); ``.ipynb_checkpoints``,
+    ``__pycache__`` and ``__MACOSX`` are skipped. A hidden folder, a folder named like a notebook
+    and a link are listed as entries of their own (each gets a row saying what it is); links are
+    never followed and hidden folders are not searched.
 
     Args:
         folder: the submissions folder.
@@ -161,11 +171,35 @@ def find_submissions(folder: str | os.PathLike[str]) -> list[Path]:
                           "the students' notebooks.")
     found = []
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in SKIP_DIRS)
-        # A link to a folder is listed as one entry, so that it is reported, not followed.
-        found += [Path(dirpath) / d for d in dirnames if (Path(dirpath) / d).is_symlink()]
-        found += [Path(dirpath) / name for name in filenames if not name.startswith(".")]
+        here = Path(dirpath)
+        kept = []
+        for name in sorted(dirnames):
+            if name in SKIP_DIRS:
+                continue
+            entry = here / name
+            # A link, a hidden folder or a folder named like a notebook is reported, not
+            # silently dropped; only ordinary folders (and *.ipynb folders) are searched.
+            if entry.is_symlink() or name.startswith(".") or name.lower().endswith(".ipynb"):
+                found.append(entry)
+            if not entry.is_symlink() and not name.startswith("."):
+                kept.append(name)
+        dirnames[:] = kept
+        found += [here / name for name in filenames]
     return sorted(found)
+
+
+def student_id(path: Path, root: Path) -> str:
+    """The path inside the submissions folder as text that can always be written out.
+
+    A name with bytes that are not UTF-8 keeps them as ``\\x..`` escapes, so it can be shown,
+    written to a CSV file and told apart from other names.
+
+    >>> student_id(Path(os.fsdecode(b"/s/caf\\xe9.ipynb")), Path("/s"))
+    'caf\\\\xe9.ipynb'
+    """
+    from coursekit.gradebook import clean_text
+
+    return clean_text(path.relative_to(root).as_posix())
 
 
 def _source(value) -> str | None:
@@ -221,8 +255,12 @@ def read_submission(path: Path, root: Path, sets: list, forced: str | None = Non
         A :class:`Submission` with its code cells, its set, and a ``problem`` message naming
         what is wrong and what to do when it cannot be run.
     """
-    sub = Submission(path, path.relative_to(root).as_posix())
+    sub = Submission(path, student_id(path, root))
     fix = "Download the notebook again from Jupyter (File > Download) and resubmit it."
+    # Until the notebook is read, only --set or the file name can tell its set; a file that
+    # cannot be run still gets a row (and zero points) for each question of that set, so the
+    # student stays in the set's totals.
+    sub.exercise = _by_name(path, sets, forced)
     try:
         info = os.lstat(path)
     except OSError as exc:
@@ -231,6 +269,12 @@ def read_submission(path: Path, root: Path, sets: list, forced: str | None = Non
     if stat.S_ISLNK(info.st_mode):
         sub.problem = (f"{sub.student}: is a symbolic link; the grader does not follow links. "
                        "Submit the notebook file itself.")
+        return sub
+    if stat.S_ISDIR(info.st_mode):
+        sub.problem = (f"{sub.student}: is a hidden folder; the grader does not look inside "
+                       "hidden folders. Move the notebooks out of it." if path.name.startswith(".")
+                       else f"{sub.student}: is a folder, not a notebook file (anything inside "
+                       "it is graded on its own rows). Submit the .ipynb file itself.")
         return sub
     if not stat.S_ISREG(info.st_mode):
         sub.problem = f"{sub.student}: is not a regular file. Submit the .ipynb file itself."
@@ -247,9 +291,6 @@ def read_submission(path: Path, root: Path, sets: list, forced: str | None = Non
         sub.problem = f"{sub.student}: cannot be read ({exc.strerror}). {fix}"
         return sub
     sub.digest = hashlib.sha256(data).hexdigest()
-    # Until the notebook is read, only --set or the file name can tell its set; a damaged
-    # notebook still gets a row (and zero points) for each question of that set.
-    sub.exercise = _by_name(path, sets, forced)
     if not path.name.lower().endswith(".ipynb") and not data.lstrip()[:1] == b"{":
         sub.problem = (f"{sub.student}: is not a notebook (a .ipynb file). Submit the notebook "
                        "itself, not an export or a screenshot.")
@@ -277,7 +318,11 @@ def read_submission(path: Path, root: Path, sets: list, forced: str | None = Non
         sub.problem = (f"{sub.student}: is JSON but not a Jupyter notebook (it has no list of "
                        f"cells). {fix}")
         return sub
+    heading = ""
     for index, cell in enumerate(cells):
+        if isinstance(cell, dict) and cell.get("cell_type") == "markdown":
+            text = _source(cell.get("source", "")) or ""
+            heading = next((line for line in text.splitlines() if line.startswith("#")), heading)
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
         source = _source(cell.get("source", ""))
@@ -289,6 +334,7 @@ def read_submission(path: Path, root: Path, sets: list, forced: str | None = Non
         marks = meta.get("coursekit") if isinstance(meta.get("coursekit"), dict) else {}
         questions = marks.get("questions") if isinstance(marks.get("questions"), list) else []
         sub.cells.append({"index": index, "source": source, "id": str(cell.get("id", "")),
+                          "task": task_label(heading),
                           "questions": [q for q in questions if isinstance(q, str)]})
     sub.exercise = _identify(sub, doc, sets, forced)
     if sub.exercise is None:
@@ -300,49 +346,6 @@ def read_submission(path: Path, root: Path, sets: list, forced: str | None = Non
 
 
 # --- running one submission ---------------------------------------------------------------
-
-_READER = r'''
-def __coursekit_read__(names, limit, items):
-    import itertools as _it, json as _json, math as _math, numbers as _numbers
-    ns = get_ipython().user_ns
-    def conv(v, depth):
-        if v is None:
-            return {"t": "none"}
-        if v is Ellipsis:
-            return {"t": "ellipsis"}
-        if isinstance(v, bool):
-            return {"t": "bool", "v": v}
-        if isinstance(v, str):
-            return {"t": "str", "v": v[:limit + 1]}
-        if isinstance(v, _numbers.Integral):
-            v = int(v)
-            return {"t": "int", "v": v} if abs(v) < 10 ** 60 else {"t": "float", "v": repr(float(v))}
-        if isinstance(v, _numbers.Real):
-            f = float(v)
-            return {"t": "float", "v": f if _math.isfinite(f) else repr(f)}
-        if depth < 3 and hasattr(v, "item") and getattr(v, "size", None) == 1:
-            try:
-                return conv(v.item(), depth + 1)
-            except Exception:
-                pass
-        if depth < 2 and (isinstance(v, (list, tuple, set, frozenset)) or
-                          type(v).__name__ in ("ndarray", "Series", "Index", "Categorical")):
-            seq = list(_it.islice(iter(v), items + 1))
-            return {"t": "list", "v": [conv(x, depth + 1) for x in seq[:items]],
-                    "more": len(seq) > items}
-        return {"t": "other", "type": type(v).__name__}
-    out = {}
-    for n in names:
-        if n not in ns:
-            out[n] = {"t": "missing"}
-            continue
-        try:
-            out[n] = conv(ns[n], 0)
-        except BaseException as e:
-            out[n] = {"t": "unreadable", "why": type(e).__name__}
-    return _json.dumps(out)
-'''
-
 
 def _value(node):
     kind = node.get("t") if isinstance(node, dict) else None
@@ -364,59 +367,22 @@ def _value(node):
     return _Opaque(str(node.get("type", "value")) if isinstance(node, dict) else "value")
 
 
+def _nodes(nodes, names: list[str]) -> dict | None:
+    """The reader's reply as the grader's own values (a malformed reply reads as nothing)."""
+    if not isinstance(nodes, dict):
+        return None
+    try:
+        return {name: _value(nodes.get(name, {"t": "missing"})) for name in names}
+    except (RecursionError, MemoryError, TypeError, ValueError):
+        return None
+
+
 def _decode(text: str) -> dict:
     """Turn the kernel's JSON answer dump into Python values (the grader's own objects)."""
     doc = json.loads(text)
     if not isinstance(doc, dict):
         raise ValueError("not a mapping")
     return {str(name): _value(node) for name, node in doc.items()}
-
-
-def _output_size(content: dict) -> int:
-    size = len(content.get("text", "") or "") if isinstance(content.get("text"), str) else 0
-    data = content.get("data")
-    if isinstance(data, dict):
-        size += sum(len(v) if isinstance(v, str) else len(json.dumps(v)) for v in data.values())
-    size += sum(len(line) for line in content.get("traceback", []) if isinstance(line, str))
-    return size
-
-
-def _runner_class():
-    from nbclient import NotebookClient
-
-    class Runner(NotebookClient):
-        """nbclient with a cap on the output it keeps (the rest is dropped, with a note)."""
-
-        def __init__(self, *args, output_limit: int, **kwargs):
-            super().__init__(*args, **kwargs)
-            self.output_limit = output_limit
-            self.output_bytes = 0
-            self.truncated: set[int] = set()
-
-        def output(self, outs, msg, display_id, cell_index):
-            self.output_bytes += _output_size(msg.get("content", {}))
-            if self.output_bytes > self.output_limit:
-                if cell_index not in self.truncated:
-                    self.truncated.add(cell_index)
-                    outs.append({"output_type": "stream", "name": "stderr",
-                                 "text": "[coursekit: output truncated]\n"})
-                return None
-            return super().output(outs, msg, display_id, cell_index)
-
-    return Runner
-
-
-def _spec_manager(argv: list[str]):
-    from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
-
-    class SpecManager(KernelSpecManager):
-        """One kernel spec: the sandboxed launcher, interrupted by message (not by signal)."""
-
-        def get_kernel_spec(self, kernel_name, *args, **kwargs):
-            return KernelSpec(argv=argv, display_name="coursekit grader", language="python",
-                              interrupt_mode="message", env={}, metadata={})
-
-    return SpecManager()
 
 
 @dataclass
@@ -442,6 +408,35 @@ def _prepare_workdir(workdir: Path, paths: _Paths) -> Path:
     for font in paths.fontcache:
         shutil.copy2(font, workdir / "mpl" / font.name)
     return cwd
+
+
+def task_label(heading: str) -> str:
+    """How the notebook names the part a cell is in: "Task 2.1" if its heading says so.
+
+    >>> task_label("### Task 2.2 (2 points)"), task_label("## 3 · The memo (4 points)")
+    ('Task 2.2', 'The memo (4 points)')
+    """
+    text = heading.lstrip("#").strip()
+    match = re.search(r"\bTask\s+\d+(?:\.\d+)*", text)
+    if match:
+        return match.group(0)
+    return re.sub(r"^\d+(?:\.\d+)*\s*[·.:)-]?\s*", "", text)[:80]
+
+
+def _where(sub: Submission, meta: dict) -> str:
+    """A cell as the student finds it: counted from 1 at the top (all cells), its task, its text."""
+    task = f" in {meta['task']}" if meta.get("task") else ""
+    return f"cell {meta['index'] + 1} from the top{task} ({_first_line(meta['source'])!r})"
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _cap(text: str) -> str:
+    from coursekit.gradebook import cap
+
+    return cap(text)
 
 
 def _first_line(source: str) -> str:
@@ -492,6 +487,8 @@ async def _run(sub: Submission, workdir: Path, paths: _Paths, options: Options, 
     from jupyter_client.manager import AsyncKernelManager
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
+    from coursekit.kernelclient import die_with_grader, runner_class, spec_manager
+    from coursekit.readout import plant_reader, read_values
     from coursekit.sandbox import kernel_command, kernel_env
 
     cwd = _prepare_workdir(workdir, paths)
@@ -515,7 +512,7 @@ async def _run(sub: Submission, workdir: Path, paths: _Paths, options: Options, 
     else:
         argv = kernel_command(isolation, workdir=workdir, cwd=cwd, hide=hide, keep=keep,
                               memory_mb=options.memory_mb)
-    km = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=_spec_manager(argv),
+    km = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=spec_manager(argv),
                             transport=TRANSPORT, ip=str(workdir / "k") if TRANSPORT == "ipc"
                             else "127.0.0.1", context=ctx,
                             connection_file=str(workdir / "kernel.json"))
@@ -536,7 +533,8 @@ async def _run(sub: Submission, workdir: Path, paths: _Paths, options: Options, 
             try:
                 with open(workdir / "kernel.log", "ab") as log:
                     await km.start_kernel(cwd=str(cwd), env=kernel_env(workdir),
-                                          stdout=subprocess.DEVNULL, stderr=log, **launch)
+                                          stdout=subprocess.DEVNULL, stderr=log,
+                                          **die_with_grader(), **launch)
             finally:
                 if end is not None:
                     end.close()  # the stub holds its own copy now
@@ -551,7 +549,7 @@ async def _run(sub: Submission, workdir: Path, paths: _Paths, options: Options, 
                          f"{'; ' + tail if tail else ''}). Tell your instructor; this is not "
                          "your fault.")
             return None, notes, cell_notes
-        Runner = _runner_class()
+        Runner = runner_class()
         nb = _notebook(sub)
         runner = Runner(nb, km=km, timeout=options.cell_timeout, interrupt_on_timeout=True,
                         error_on_timeout={"ename": "CellTimeoutError", "evalue": "time limit",
@@ -560,42 +558,68 @@ async def _run(sub: Submission, workdir: Path, paths: _Paths, options: Options, 
                         raise_on_iopub_timeout=False, shutdown_kernel="immediate",
                         output_limit=int(options.max_output_mb * 2**20))
         runner.kc = kc
+        # The grader cannot type: input() must fail at once (StdinNotImplementedError), not
+        # wait out the cell's time limit for an answer that never comes.
+        kc.allow_stdin = False
+        door = await plant_reader(kc, min(30.0, options.startup_timeout))
+        where_of = {}
         for position, (cell, meta) in enumerate(zip(nb.cells, sub.cells, strict=True)):
-            where = f"Cell {meta['index']} ({_first_line(meta['source'])!r})"
-            started = time.monotonic()
+            where = _where(sub, meta)
+            where_of[position] = where
+            runner.current = position
             try:
                 await runner.async_execute_cell(cell, position, store_history=True)
             except DeadKernelError:
+                # A kernel that ends itself (quit(), exit(), os._exit) after a cell finished is
+                # noticed only when the next cell is sent: blame the last cell that ran.
+                ran = [p for p in runner.started if p <= position]
+                culprit = where_of[max(ran)] if ran else where
                 if state["deadline"]:
                     notes.append(f"The whole notebook ran longer than {options.timeout:g} s, so "
-                                 f"it was stopped during {where.lower()}. Look for a loop that "
+                                 f"it was stopped during {culprit}. Look for a loop that "
                                  "never ends or a very slow computation.")
                 else:
-                    notes.append(f"The kernel died during {where.lower()} (it crashed, exited, "
-                                 f"or ran out of its {options.memory_mb} MB of memory). Make "
-                                 "sure the notebook runs from top to bottom before submitting.")
+                    notes.append(f"The kernel stopped during {culprit}: it crashed, was ended "
+                                 "by quit(), exit() or os._exit(), or ran out of its "
+                                 f"{options.memory_mb} MB of memory (the kernel died). Remove "
+                                 "what ends it and make sure the notebook runs from top to "
+                                 "bottom before submitting.")
                 return None, notes, cell_notes
             except CellTimeoutError:
-                notes.append(f"{where} ran longer than {options.cell_timeout:g} s and was stopped.")
+                runner.timed_out.add(position)
+            if runner.exited is not None:
+                notes.append(f"The kernel was ended by quit() or exit() in {where}, so no cell "
+                             "after it ran and no answer could be read. Remove that line.")
+                return None, notes, cell_notes
+            if position in runner.timed_out:
+                text = (f"{_capital(where)} ran longer than {options.cell_timeout:g} s and was "
+                        "stopped at the time limit. Look for a loop that never ends or a very "
+                        "slow computation.")
+                notes.append(text)
+                for qid in meta["questions"]:
+                    cell_notes.setdefault(qid, text)
                 continue
-            elapsed = time.monotonic() - started
             for out in cell.get("outputs", []):
                 if out.get("output_type") == "error":
-                    if out.get("ename") == "KeyboardInterrupt" and elapsed >= options.cell_timeout:
-                        text = (f"{where} ran longer than {options.cell_timeout:g} s and was "
-                                "stopped. Look for a loop that never ends.")
+                    if out.get("ename") == "StdinNotImplementedError":
+                        text = (f"{_capital(where)} asked for typed input (input()), but the "
+                                "grader cannot type. Put the value in the code instead of "
+                                "asking for it.")
                     else:
-                        text = f"{where} raised {out.get('ename')}: {out.get('evalue', '')}"
-                    notes.append(text)
+                        text = (f"{_capital(where)} crashed with {out.get('ename')}: "
+                                f"{out.get('evalue', '')}")
+                    notes.append(_cap(text))
                     for qid in meta["questions"]:
-                        cell_notes.setdefault(qid, text)
+                        cell_notes.setdefault(qid, _cap(text))
                     break
             if position in runner.truncated and position == min(runner.truncated):
-                notes.append(f"{where} took the notebook's output past {options.max_output_mb:g} "
+                notes.append(f"{_capital(where)} took the notebook's output past {options.max_output_mb:g} "
                              "MB, so the rest of its output was dropped. Print less (for "
                              "example .head() of a table).")
         left = max(1.0, options.timeout - (time.monotonic() - began))
-        values = await _read_values(kc, [q.variable for q in sub.exercise.questions], min(30, left))
+        names = [q.variable for q in sub.exercise.questions]
+        nodes = await read_values(kc, door, names, min(30, left)) if door else None
+        values = _nodes(nodes, names)
         if values is None:
             why = ("the notebook time limit was reached" if state["deadline"] else
                    "the kernel did not answer")
@@ -622,34 +646,6 @@ def _notebook(sub: Submission):
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(c["source"]) for c in sub.cells]
     return nb
-
-
-async def _read_values(kc, names: list[str], wait: float) -> dict | None:
-    from queue import Empty
-
-    expression = f"__coursekit_read__({names!r}, {MAX_ANSWER_CHARS}, 1000)"
-    try:
-        msg_id = kc.execute(_READER, silent=True, store_history=False,
-                            user_expressions={"values": expression})
-        deadline = time.monotonic() + wait
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return None
-            reply = await kc.get_shell_msg(timeout=remaining)
-            if reply.get("parent_header", {}).get("msg_id") == msg_id:
-                break
-        result = reply["content"].get("user_expressions", {}).get("values", {})
-        if result.get("status") != "ok":
-            return None
-        import ast
-
-        text = ast.literal_eval(result["data"]["text/plain"])
-        return _decode(text) if isinstance(text, str) else None
-    except (Empty, KeyError, ValueError, SyntaxError, TypeError, RuntimeError, MemoryError):
-        return None
-    except Exception:
-        return None
 
 
 # --- scoring ------------------------------------------------------------------------------
@@ -684,6 +680,13 @@ def _score(sub: Submission, keys: dict, values: dict | None, notes: list[str],
                        + " This answer could not be read.")
             continue
         value = values.get(q.variable, MISSING)
+        # A NameError about the answer's own name is a renamed or deleted variable, not a crash.
+        renamed = f"name '{q.variable}' is not defined" in cell_notes.get(q.id, "")
+        if value is MISSING and q.id in cell_notes and not renamed:
+            row.update(status="crashed", message=(
+                f"Your answer cell did not finish, so `{q.variable}` was never set: "
+                f"{cell_notes[q.id]} Fix it, rerun the notebook from the top, and resubmit."))
+            continue
         if value is MISSING:
             gone = " Its answer cell is no longer in the notebook." if (
                 present and q.id not in present) else ""
@@ -721,6 +724,13 @@ def _score(sub: Submission, keys: dict, values: dict | None, notes: list[str],
         else:
             row.update(status="incorrect", message=result.message + context)
     return rows, memo
+
+
+def _cap_outcome(outcome: Outcome) -> None:
+    """No message or note longer than the gradebook's cell limit, anywhere in the report."""
+    outcome.notes = [_cap(str(n)) for n in outcome.notes]
+    for row in outcome.rows:
+        row["message"] = _cap(str(row.get("message", "")))
 
 
 def _invalid_rows(sub: Submission) -> list[dict]:
@@ -762,7 +772,7 @@ def _protected_files(exercises: Path, submissions: list[Path]) -> list[Path]:
 
 def grade_folder(submissions: str | os.PathLike[str], *, exercises_dir: str | os.PathLike[str],
                  output_dir: str | os.PathLike[str] | None = None, options: Options | None = None,
-                 progress: bool = False) -> Report:
+                 progress: bool = False, resume: bool = True) -> Report:
     """Grade every submission under ``submissions``; never raises for a bad submission.
 
     Args:
@@ -771,9 +781,12 @@ def grade_folder(submissions: str | os.PathLike[str], *, exercises_dir: str | os
         output_dir: where the report will be written (hidden from the kernels).
         options: limits and choices (see :class:`Options`).
         progress: show a progress bar on stderr.
+        resume: save each result in ``output_dir`` as soon as it is graded
+            (:mod:`coursekit.journal`) and reuse those of an earlier run for unchanged files.
 
     Returns:
-        The :class:`Report`; write it with :func:`write_report`.
+        The :class:`Report` (``interrupted`` if Ctrl+C stopped it: then only the submissions
+        graded so far); write it with :func:`write_report`.
 
     Raises:
         CourseError: the batch itself cannot run (no such folder, a broken answers file,
@@ -804,17 +817,54 @@ def grade_folder(submissions: str | os.PathLike[str], *, exercises_dir: str | os
     protected = _protected_files(exercises_dir, files)
     before = _digests(protected)
     subs = [read_submission(path, submissions, sets, options.set_name) for path in files]
+    journal = None
+    if output_dir and resume:
+        from coursekit import __version__
+        from coursekit.journal import Journal
+
+        fingerprint = hashlib.sha256(json.dumps(
+            [__version__, paths.keys_text, isolation.mode, options.cell_timeout, options.timeout,
+             options.memory_mb, options.max_output_mb, options.set_name, options.warm,
+             [(s.name, [q.id for q in s.questions]) for s in sets]]).encode()).hexdigest()
+        journal = Journal(output, fingerprint=fingerprint)
+    results: dict[int, Outcome] = {}
+    interrupted = False
     try:
-        outcomes = asyncio.run(_grade_all(subs, keys["questions"], paths, options, isolation,
-                                          progress))
+        asyncio.run(_grade_all(subs, keys["questions"], paths, options, isolation, progress,
+                               results, journal))
+    except KeyboardInterrupt:
+        interrupted = True  # keep everything graded so far; the journal lets a rerun resume
     finally:
         shutil.rmtree(temp, ignore_errors=True)
+        if journal is not None:
+            journal.close()
     after = _digests(protected)
     tampered = [p for p in protected if before.get(str(p)) != after.get(str(p))]
-    return Report(outcomes, isolation.description, options, time.monotonic() - started, tampered)
+    outcomes = [results[i] for i in sorted(results)]
+    return Report(outcomes, isolation.description, options, time.monotonic() - started, tampered,
+                  mode=isolation.mode, interrupted=interrupted, total=len(subs),
+                  resumed=sum(1 for o in outcomes if o.resumed))
 
 
-async def _grade_all(subs, keys, paths: _Paths, options: Options, isolation, progress: bool):
+async def _grade_all(subs, keys, paths: _Paths, options: Options, isolation, progress: bool,
+                     results: dict, journal=None) -> None:
+    """Grade ``subs`` into ``results`` (index -> Outcome) as each one finishes."""
+    todo = []
+    for number, sub in enumerate(subs):
+        saved = journal.done.get((sub.student, sub.digest)) if journal and sub.digest else None
+        if saved is not None:
+            try:
+                results[number] = Outcome(**{**saved, "resumed": True})
+                continue
+            except TypeError:
+                pass
+        todo.append((number, sub))
+    if not todo:
+        return
+    await _grade_some(todo, keys, paths, options, isolation, progress, results, journal)
+
+
+async def _grade_some(todo, keys, paths, options, isolation, progress, results, journal):
     import zmq
     import zmq.asyncio
 
@@ -822,14 +872,14 @@ async def _grade_all(subs, keys, paths: _Paths, options: Options, isolation, pro
     # A message bigger than this (a gigantic print) is dropped instead of filling memory.
     ctx.setsockopt(zmq.MAXMSGSIZE, 64 * 2**20)
     slots: asyncio.Queue = asyncio.Queue()
-    workers = min(options.workers(), max(1, sum(1 for s in subs if not s.problem)))
+    workers = min(options.workers(), max(1, sum(1 for _, s in todo if not s.problem)))
     for slot in await _make_slots(workers, paths, options, isolation):
         slots.put_nowait(slot)
     bar = None
     if progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=len(subs), desc="grading", unit="notebook", file=sys.stderr)
+        bar = tqdm(total=len(todo), desc="grading", unit="notebook", file=sys.stderr)
 
     async def one(number: int, sub: Submission) -> Outcome:
         slot = await slots.get() if not sub.problem else None
@@ -845,6 +895,13 @@ async def _grade_all(subs, keys, paths: _Paths, options: Options, isolation, pro
                                 f"{exc}). Tell your instructor; this is not your fault."}
                     for row in _invalid_rows(sub)], [])
             outcome.seconds = time.monotonic() - began
+            _cap_outcome(outcome)
+            results[number] = outcome
+            if journal is not None and sub.digest:
+                from dataclasses import asdict
+
+                journal.record(sub.student, sub.digest,
+                               {k: v for k, v in asdict(outcome).items() if k != "resumed"})
             if bar is not None:
                 bar.update(1)
             return outcome
@@ -853,7 +910,7 @@ async def _grade_all(subs, keys, paths: _Paths, options: Options, isolation, pro
                 slots.put_nowait(slot)
 
     try:
-        return list(await asyncio.gather(*(one(i, s) for i, s in enumerate(subs))))
+        await asyncio.gather(*(one(i, s) for i, s in todo))
     finally:
         if bar is not None:
             bar.close()
@@ -969,85 +1026,6 @@ async def _grade_one(number, sub, keys, paths, options, isolation, ctx, slot) ->
 
 # --- writing the report -------------------------------------------------------------------
 
-def _csv(rows: list[dict]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow(row)
-    return buffer.getvalue().encode("utf-8")
-
-
-def _title(exercise_name: str, sets) -> str:
-    import nbformat
-
-    for s in sets:
-        if s.name == exercise_name:
-            try:
-                nb = nbformat.read(s.notebook, as_version=4)
-                first = next((c.source for c in nb.cells if c.cell_type == "markdown"), "")
-                heading = first.strip().splitlines()[0].lstrip("# ").strip() if first.strip() else ""
-                return heading or s.name
-            except Exception:
-                return s.name
-    return exercise_name
-
-
-def write_report(report: Report, output_dir: str | os.PathLike[str], *, exercises_dir,
-                 force: bool = False) -> list[Path]:
-    """Write the gradebook, feedback pages, memos and ``grading.json`` into ``output_dir``.
-
-    Files changed since the grader last wrote them (say, a gradebook with manual points filled
-    in) are not overwritten unless ``force`` (then each is kept as ``NAME.bak``).
-
-    Returns:
-        The paths written.
-
-    Raises:
-        CourseError: a file would be overwritten (nothing is written then).
-    """
-    from coursekit import __version__
-    from coursekit.exercises import discover
-    from coursekit.feedback import render_page
-    from coursekit.safewrite import GeneratedFiles
-
-    sets = discover(exercises_dir)
-    out = GeneratedFiles(output_dir, command="coursekit grade")
-    out.add("gradebook.csv", _csv(report.rows()))
-    titles: dict[str, str] = {}
-    summary = []
-    for outcome in report.outcomes:
-        if outcome.exercise and outcome.exercise not in titles:
-            titles[outcome.exercise] = _title(outcome.exercise, sets)
-        page = render_page(student=outcome.student, exercise=outcome.exercise,
-                           title=titles.get(outcome.exercise, ""), rows=outcome.rows,
-                           notes=outcome.notes, protection=report.protection)
-        out.add(f"feedback/{outcome.student}.html", page.encode("utf-8"))
-        for qid, text in outcome.memo.items():
-            exercise = next(s for s in sets if s.name == outcome.exercise)
-            rubric = "\n".join(f"- [ ] ({_fmt(r['points'])} pt) {r['criterion']}"
-                               for r in exercise.question(qid).rubric)
-            body = (f"# {qid}: {outcome.student}\n\n## Rubric\n\n{rubric}\n\n"
-                    f"Points: ____ / {_fmt(exercise.question(qid).points)}\n\n## Memo\n\n"
-                    f"{text}\n")
-            out.add(f"manual/{outcome.exercise}/{outcome.student}.{qid}.md", body.encode("utf-8"))
-        earned = sum(float(r["points"]) for r in outcome.rows if r["points"] not in ("", None))
-        summary.append({"student": outcome.student, "set": outcome.exercise,
-                        "points": _fmt(earned), "seconds": round(outcome.seconds, 2),
-                        "kernel": outcome.kernel,
-                        "statuses": sorted({r["status"] for r in outcome.rows})})
-    info = {"coursekit": __version__, "protection": report.protection,
-            "limits": {"cell_timeout_s": report.options.cell_timeout,
-                       "notebook_timeout_s": report.options.timeout,
-                       "memory_mb": report.options.memory_mb,
-                       "max_output_mb": report.options.max_output_mb,
-                       "parallel_kernels": report.options.workers()},
-            "seconds": round(report.seconds, 2), "submissions": summary,
-            "changed_during_grading": [str(p) for p in report.tampered]}
-    out.add("grading.json", (json.dumps(info, indent=1, ensure_ascii=False) + "\n").encode("utf-8"))
-    return out.commit(force=force)
-
-
 # --- the command --------------------------------------------------------------------------
 
 def configure(parser, name: str) -> None:
@@ -1089,25 +1067,42 @@ def run(args) -> int:
                           "Choose another folder with -o.")
     if output.is_relative_to(Path(exercises).resolve()):
         raise CourseError(f"{output}: the report must not go inside the instructor folder.")
+    from coursekit.report import GUARD_WARNING, check_outputs
+    from coursekit.sandbox import detect
+
     options = Options(cell_timeout=args.cell_timeout, timeout=args.timeout, jobs=args.jobs,
                       memory_mb=args.memory_mb, isolation=args.isolation, set_name=args.set_name,
                       warm=not args.cold)
+    isolation = detect(options.isolation)
+    if isolation.mode == "guard":  # the very first line, before anything runs
+        print(f"protection: guard. {GUARD_WARNING}", flush=True)
+    # Edited outputs are found before grading (minutes), not after: your marks are carried
+    # over, any other edit stops here with nothing graded.
+    carried = check_outputs(output, force=args.force)
     report = grade_folder(submissions, exercises_dir=exercises, output_dir=output,
                           options=options, progress=sys.stderr.isatty())
-    written = write_report(report, output, exercises_dir=exercises, force=args.force)
+    written = write_report(report, output, exercises_dir=exercises, force=args.force,
+                           carried=carried)
     counts: dict[str, int] = {}
     for row in report.rows():
         counts[row["status"]] = counts.get(row["status"], 0) + 1
+    resumed = f"; {report.resumed} unchanged, taken from the last run" if report.resumed else ""
     print(f"graded {len(report.outcomes)} submission(s) in {report.seconds:.1f} s "
-          f"({report.options.workers()} at a time)")
+          f"({report.options.workers()} at a time{resumed})")
     print("statuses: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     kernels = [o.kernel for o in report.outcomes if o.kernel]
     print(f"kernels: {kernels.count('warm')} forked from a warm process, "
           f"{kernels.count('cold')} started cold")
     print(f"protection: {report.protection}")
-    print(f"wrote {output / 'gradebook.csv'} and {len(written) - 2} other file(s) in {output}")
+    print(f"wrote {output / 'gradebook.csv'} (with totals.csv, wide.csv, canvas.csv, "
+          f"moodle.csv) and {len(written) - 6} other file(s) in {output}")
     if report.tampered:
         print("WARNING: these files changed while grading (a submission may have written to "
               "them; rerun with bubblewrap):\n  " + "\n  ".join(map(str, report.tampered)),
               file=sys.stderr)
+    if report.interrupted:
+        print(f"interrupted: {len(report.outcomes)} of {report.total} submission(s) graded and "
+              "written; run the same command again to grade the rest (graded ones are kept).",
+              file=sys.stderr)
+        return 130
     return 0

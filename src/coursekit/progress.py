@@ -326,15 +326,52 @@ def collect(paths=None, *, instructor: bool = False) -> list[NotebookProgress]:
     if not paths:
         rows = [notebook_progress(path, title) for path, title in default_notebooks()]
         return [row for row in rows if instructor or not row.instructor]
-    else:
-        entries = []
-        for given in map(Path, paths):
-            if given.is_dir():
-                entries += [(p, None) for p in sorted(given.rglob("*.ipynb"))
-                            if ".ipynb_checkpoints" not in p.parts]
-            else:
-                entries.append((given, None))
-    return [notebook_progress(path, title) for path, title in entries]
+    rows = []
+    for given in map(Path, paths):
+        if given.is_dir():
+            found = [p for p in sorted(given.rglob("*.ipynb"))
+                     if ".ipynb_checkpoints" not in p.parts]
+            rows += by_student(given, [notebook_progress(p) for p in found])
+        else:
+            rows.append(notebook_progress(given))
+    return rows
+
+
+def by_student(folder: Path, rows: list[NotebookProgress]) -> list[NotebookProgress]:
+    """A folder of submissions as one row per student, named by the submission's folder or
+    file name (``amina/01-timeline.ipynb`` and ``amina-02-energy.ipynb`` are both "amina").
+
+    Only when several notebooks share a title (students' copies of one set); a folder of
+    distinct notebooks keeps one row per notebook.
+
+    >>> rows = [NotebookProgress(Path("s/amina/01-x.ipynb"), "Set 1", {"q1": PASSED}),
+    ...         NotebookProgress(Path("s/amina/02-y.ipynb"), "Set 2", {"q2": NOT_RUN}),
+    ...         NotebookProgress(Path("s/ben-01-x.ipynb"), "Set 1", {"q1": NOT_YET})]
+    >>> [(r.title, r.questions) for r in by_student(Path("s"), rows)]
+    [('amina', {'q1': 'passed', 'q2': 'not run'}), ('ben', {'q1': 'not yet'})]
+    """
+    from coursekit.gradebook import student_key
+
+    titles = [row.title for row in rows]
+    if len(set(titles)) == len(titles):
+        return rows  # a folder of lessons (each its own title), not several students' copies
+    grouped: dict[str, NotebookProgress] = {}
+    for row in rows:
+        try:
+            relative = Path(row.path).resolve().relative_to(folder.resolve()).as_posix()
+        except ValueError:
+            relative = Path(row.path).as_posix()
+        named = re.search(r"\d{2}-[a-z0-9][a-z0-9-]*", Path(relative).stem)
+        key = student_key(relative, named.group(0) if named else "")
+        before = grouped.get(key)
+        if before is None:
+            grouped[key] = NotebookProgress(row.path, key, dict(row.questions), row.error,
+                                            row.instructor)
+        else:
+            grouped[key] = NotebookProgress(before.path, key, {**before.questions, **row.questions},
+                                            before.error or row.error,
+                                            before.instructor or row.instructor)
+    return list(grouped.values())
 
 
 def format_table(rows: list[NotebookProgress], *, questions: bool = False) -> str:

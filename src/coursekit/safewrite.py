@@ -97,18 +97,22 @@ class GeneratedFiles:
                 found.append(relative)
         return found
 
-    def commit(self, *, force: bool = False) -> list[Path]:
+    def commit(self, *, force: bool = False, replace=()) -> list[Path]:
         """Write every planned file (atomically) and update the manifest; return their paths.
 
         Args:
             force: replace conflicting files too, after copying each to ``NAME.bak``.
+            replace: conflicting files the caller has read and carried over (say, points
+                typed into a gradebook): replaced without ``force``, each kept as ``NAME.bak``.
 
         Raises:
             CourseError: some planned files changed since coursekit wrote them (and no force);
                 nothing at all is written then.
         """
         conflicts = self.conflicts()
-        if conflicts and not force:
+        blocking = [c for c in conflicts if c not in set(replace)]
+        if blocking and not force:
+            conflicts = blocking
             listing = "\n  ".join(str(self.folder / c) for c in conflicts)
             count = len(conflicts)
             raise CourseError(

@@ -1,0 +1,157 @@
+"""Read a submission's answers out of its kernel through a door its code cannot rewrite.
+
+The old way sent the read-out as code to run, so it went through everything a notebook can
+hook: IPython's input and AST transformers, the display formatters that turn a value into
+text, events, and names in the user namespace (``get_ipython``, ``json``, the reader itself).
+A submission that registered an input transformer could replace the read-out with one that
+reported any values it liked.
+
+Now the grader plants its reader *before the first cell of the submission runs*, while the
+kernel is still exactly the fork of a clean one (no student code has run, so no hook exists):
+
+- the reader is a closure compiled in its own globals, not in the user namespace, holding the
+  real objects it needs (the user namespace dict, the session, the built-in functions);
+- it is registered as the handler of a shell message whose type is random for each submission
+  (the grader knows it; the notebook was never told), so it never passes through
+  ``run_cell``, transformers, formatters or events, and the user's names are never looked up;
+- it reads values by their exact built-in type (``type(v)`` and the base types' own C
+  methods), never calling a method a submission defined, so a value cannot lie about itself or
+  make the read-out hang; anything else is reported only by its type name.
+
+What is left in a process the submission controls: code that goes after ipykernel's own
+internals on purpose (replacing the session's sender, say) could still change what is sent. It
+could only send values the notebook could have assigned to its variables anyway, which the
+grader then judges with its own key; no key, hash or answer is in the kernel to be reported.
+
+>>> len(new_message_type()) > 20 and new_message_type() != new_message_type()
+True
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+__all__ = ["new_message_type", "install_code", "plant_reader", "read_values", "READER"]
+
+READER = r'''
+def _make(ip, msg_type, reply_type):
+    kernel, ns = ip.kernel, ip.user_ns
+    session = kernel.session
+    send = session.send
+    _type, _issub, _len, _repr, _int, _float = type, issubclass, len, repr, int, float
+    str_slice, float_repr = str.__getitem__, float.__repr__
+    int_bits, dict_get, isfinite = int.bit_length, dict.get, __import__("math").isfinite
+    islice = __import__("itertools").islice
+    seq_types = (list, tuple, set, frozenset)
+    absent = object()
+
+    def conv(v, depth, limit, items):
+        t = _type(v)
+        if v is None:
+            return {"t": "none"}
+        if v is Ellipsis:
+            return {"t": "ellipsis"}
+        if t is bool:
+            return {"t": "bool", "v": v is True}
+        if _issub(t, str):
+            return {"t": "str", "v": str_slice(v, slice(0, limit + 1))}
+        if _issub(t, int) and not _issub(t, bool):
+            if int_bits(v) > 200:
+                return {"t": "other", "type": "a very large integer"}
+            return {"t": "int", "v": _int.__int__(v)}
+        if _issub(t, float):
+            f = _float.__float__(v)
+            return {"t": "float", "v": f if isfinite(f) else float_repr(f)}
+        module = getattr(t, "__module__", "") if _type(getattr(t, "__module__", "")) is str else ""
+        if module == "numpy" and depth < 3:
+            try:
+                if t.__name__ != "ndarray" and hasattr(t, "item"):
+                    return conv(t.item(v), depth + 1, limit, items)
+                if t.__name__ == "ndarray" and depth < 2:
+                    return conv(t.tolist(v), depth + 1, limit, items)
+            except Exception:
+                return {"t": "other", "type": t.__name__}
+        if module.startswith("pandas") and depth < 2:
+            try:
+                return conv(list(islice(iter(v), items + 1)), depth + 1, limit, items)
+            except Exception:
+                return {"t": "other", "type": t.__name__}
+        if depth < 2 and t in seq_types:
+            seq = list(islice(iter(v), items + 1))
+            return {"t": "list", "v": [conv(x, depth + 1, limit, items) for x in seq[:items]],
+                    "more": _len(seq) > items}
+        name = getattr(t, "__name__", "value")
+        return {"t": "other", "type": name if _type(name) is str else "value"}
+
+    def handler(stream, ident, parent):
+        content = parent.get("content") or {}
+        names = content.get("names") or []
+        limit, items = _int(content.get("limit", 10000)), _int(content.get("items", 1000))
+        out = {}
+        for name in names:
+            value = dict_get(ns, name, absent)
+            if value is absent:
+                out[name] = {"t": "missing"}
+                continue
+            try:
+                out[name] = conv(value, 0, limit, items)
+            except BaseException as exc:
+                out[name] = {"t": "unreadable", "why": _type(exc).__name__}
+        send(stream, reply_type, {"status": "ok", "values": out}, parent, ident)
+
+    kernel.shell_handlers[msg_type] = handler
+'''
+
+
+def new_message_type() -> str:
+    """A shell message type no notebook can guess: the read-out's door for one submission."""
+    return "x_" + secrets.token_hex(16) + "_request"
+
+
+def install_code(msg_type: str) -> str:
+    """The code, run silently before the first cell, that plants the reader (nothing in user_ns)."""
+    reply = msg_type.removesuffix("_request") + "_reply"
+    return (f"exec(compile({READER!r}, '<coursekit>', 'exec'), _g := {{}}) or "
+            f"_g['_make'](get_ipython(), {msg_type!r}, {reply!r}); del _g")
+
+
+async def plant_reader(kc, wait: float) -> str | None:
+    """Plant the read-out (:mod:`coursekit.readout`) before any submitted code runs.
+
+    Returns:
+        The message type that reads the answers, or None if the kernel did not take it.
+    """
+    door = new_message_type()
+    try:
+        msg_id = kc.execute(install_code(door), silent=True, store_history=False)
+        deadline = time.monotonic() + wait
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            reply = await kc.get_shell_msg(timeout=remaining)
+            if reply.get("parent_header", {}).get("msg_id") == msg_id:
+                return door if reply.get("content", {}).get("status") == "ok" else None
+    except Exception:
+        return None
+
+
+async def read_values(kc, door: str, names: list[str], wait: float, limit: int = 10_000):
+    """Ask the planted reader for ``names``; return its reply's nodes (checked by the grader)."""
+    try:
+        msg = kc.session.msg(door, {"names": names, "limit": limit, "items": 1000})
+        kc.shell_channel.send(msg)
+        msg_id = msg["header"]["msg_id"]
+        deadline = time.monotonic() + wait
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            reply = await kc.get_shell_msg(timeout=remaining)
+            if reply.get("parent_header", {}).get("msg_id") == msg_id:
+                break
+        values = reply.get("content", {}).get("values")
+        return values if isinstance(values, dict) else None
+    except Exception:
+        return None
