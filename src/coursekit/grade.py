@@ -487,14 +487,17 @@ class _WarmFailed(Exception):
 
 
 async def _run(sub: Submission, workdir: Path, paths: _Paths, options: Options, isolation,
-               ctx, zygote=None) -> tuple[dict | None, list[str], dict[str, str]]:
+               ctx, zygote=None, slot=None) -> tuple[dict | None, list[str], dict[str, str]]:
     """Run one submission; return (values or None, notes, per-question problems)."""
     from jupyter_client.manager import AsyncKernelManager
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-    from coursekit.sandbox import kernel_command, kernel_env
+    from coursekit.sandbox import MAX_TASKS, kernel_command, kernel_env
 
     cwd = _prepare_workdir(workdir, paths)
+    uid = getattr(slot, "uid", None) if isolation.mode == "bubblewrap" else None
+    (workdir / "kernel.log").touch()  # the forked kernel appends to it as the slot's user
+    _own(workdir, uid)
     hide, keep = _hidden(paths)
     end = None
     launch: dict = {}
@@ -507,6 +510,7 @@ async def _run(sub: Submission, workdir: Path, paths: _Paths, options: Options, 
                                   "cwd": str(cwd), "env": kernel_env(workdir),
                                   "log": str(workdir / "kernel.log"),
                                   "memory_mb": options.memory_mb, "file_mb": 256,
+                                  "tasks": MAX_TASKS if isolation.mode == "bubblewrap" else 0,
                                   "guard": guarded})
         except OSError:
             raise _WarmFailed() from None
@@ -514,7 +518,8 @@ async def _run(sub: Submission, workdir: Path, paths: _Paths, options: Options, 
         launch = {"pass_fds": [end.fileno()]}
     else:
         argv = kernel_command(isolation, workdir=workdir, cwd=cwd, hide=hide, keep=keep,
-                              memory_mb=options.memory_mb)
+                              memory_mb=options.memory_mb, uid=uid,
+                              etc=getattr(slot, "etc", None))
     km = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=_spec_manager(argv),
                             transport=TRANSPORT, ip=str(workdir / "k") if TRANSPORT == "ipc"
                             else "127.0.0.1", context=ctx,
@@ -529,6 +534,9 @@ async def _run(sub: Submission, workdir: Path, paths: _Paths, options: Options, 
         state["deadline"] = True
         _kill(km)
 
+    if uid is not None:  # the kernel, running as the slot's user, must read its connection file
+        km.write_connection_file()
+        os.chown(workdir / "kernel.json", uid, uid)
     timer = loop.call_later(options.timeout, expire)
     began = time.monotonic()
     try:
@@ -870,11 +878,13 @@ class _Slot:
 
     folder: Path
     zygote: object = None
+    uid: int | None = None  # the unprivileged user its sandboxes run as (grading as root)
+    etc: Path | None = None  # its sandboxes' generated /etc
 
 
 async def _make_slots(count: int, paths: _Paths, options: Options, isolation) -> list[_Slot]:
     from coursekit import zygote as warm
-    from coursekit.sandbox import kernel_env
+    from coursekit.sandbox import etc_files, kernel_env, sandbox_uid
 
     slots = []
     for number in range(count):
@@ -882,20 +892,31 @@ async def _make_slots(count: int, paths: _Paths, options: Options, isolation) ->
         (folder / "mpl").mkdir(parents=True)
         for font in paths.fontcache:
             shutil.copy2(font, folder / "mpl" / font.name)
-        slots.append(_Slot(folder))
+        uid = sandbox_uid(number) if isolation.mode == "bubblewrap" else None
+        slots.append(_Slot(folder, uid=uid, etc=etc_files(paths.temp / f"etc{number}", uid)))
+        _own(folder, uid)
     if not (options.warm and warm.available()):
         return slots
     hide, keep = _hidden(paths)
     for slot in slots:
         env = {**kernel_env(slot.folder), "MPLCONFIGDIR": str(slot.folder / "mpl")}
         slot.zygote = warm.Zygote(slot.folder, isolation, hide=hide, keep=keep, env=env,
-                                  log=paths.temp / f"{slot.folder.name}.log")
+                                  log=paths.temp / f"{slot.folder.name}.log", uid=slot.uid,
+                                  etc=slot.etc)
     started = await asyncio.gather(*(asyncio.to_thread(s.zygote.start) for s in slots),
                                    return_exceptions=True)
     for slot, result in zip(slots, started, strict=True):
         if isinstance(result, BaseException):
             slot.zygote = None  # this slot runs cold kernels
     return slots
+
+
+def _own(folder: Path, uid: int | None) -> None:
+    """Give a sandbox's writable folder to the slot's unprivileged user (grading as root)."""
+    if uid is None:
+        return
+    for path in [folder, *folder.rglob("*")]:
+        os.lchown(path, uid, uid)
 
 
 def _remove(entry: Path) -> None:
@@ -912,6 +933,8 @@ def _tidy(slot: _Slot, paths: _Paths) -> None:
         if entry != fonts or entry.is_symlink() or not entry.is_dir():
             _remove(entry)
     fonts.mkdir(exist_ok=True)
+    if slot.uid is not None:
+        os.lchown(fonts, slot.uid, slot.uid)
     wanted = {font.name: font for font in paths.fontcache}
     for entry in fonts.iterdir():
         original = wanted.get(entry.name)
@@ -951,7 +974,7 @@ async def _grade_one(number, sub, keys, paths, options, isolation, ctx, slot) ->
         try:
             kernel = "cold" if zygote is None else "warm"
             values, notes, cell_notes = await asyncio.wait_for(
-                _run(sub, workdir, paths, options, isolation, ctx, zygote), hard)
+                _run(sub, workdir, paths, options, isolation, ctx, zygote, slot), hard)
             break
         except _WarmFailed:
             await _restart(slot)  # then run it again: warm once more, else cold

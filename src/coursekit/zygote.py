@@ -84,8 +84,10 @@ class Zygote:
         log: where the zygote's own error output goes (outside the sandbox).
     """
 
-    def __init__(self, folder: Path, isolation, *, hide, keep, env: dict, log: Path):
+    def __init__(self, folder: Path, isolation, *, hide, keep, env: dict, log: Path,
+                 uid: int | None = None, etc: Path | None = None):
         self.folder = Path(folder)
+        self.uid, self.etc = uid, etc
         self.isolation = isolation
         self.hide, self.keep, self.env, self.log = list(hide), list(keep), dict(env), Path(log)
         self.process: subprocess.Popen | None = None
@@ -106,7 +108,9 @@ class Zygote:
                "sandboxed" if self.isolation.mode == "bubblewrap" else "shared"]
         if self.isolation.mode == "bubblewrap":
             cmd = bwrap_prefix(hide=self.hide, keep=self.keep, writable=self.folder,
-                               cwd=self.folder) + cmd
+                               cwd=self.folder, uid=self.uid, etc=self.etc) + cmd
+            if self.uid is not None:
+                cmd.append(str(self.uid))
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(cmd, env=self.env, cwd=self.folder,
                                             pass_fds=[theirs.fileno()],
@@ -195,6 +199,30 @@ def _not_dumpable(flag: int = 0) -> None:
     _prctl(PR_SET_DUMPABLE, flag)
 
 
+WATCH_SECONDS = 0.05
+
+
+def _tree_memory() -> int:
+    """Resident memory of every process in the slot's sandbox but pid 1 and the zygote."""
+    page = os.sysconf("SC_PAGE_SIZE")
+    total = 0
+    for pid in _others():
+        try:
+            with open(f"/proc/{pid}/statm", "rb") as handle:
+                total += int(handle.read().split()[1]) * page
+        except (OSError, ValueError, IndexError):
+            pass
+    return total
+
+
+def _kill_others() -> None:
+    for pid in _others():
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
 def _others() -> list[int]:
     me = os.getpid()
     return [int(e) for e in os.listdir("/proc") if e.isdigit() and int(e) not in (1, me)]
@@ -231,9 +259,17 @@ def _sweep(child: int, sandboxed: bool) -> bool:
 
 
 def _wipe_tmp() -> None:
-    """Empty the sandbox's private /tmp, except the path down to the slot's folder."""
+    """Empty the sandbox's private /tmp and /dev/shm, except the path down to the slot's folder."""
     import shutil
 
+    for entry in Path("/dev/shm").iterdir() if Path("/dev/shm").is_dir() else []:
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            try:
+                entry.unlink()
+            except OSError:
+                pass
     keep = Path.cwd().resolve()
     folder = Path("/tmp")
     if not keep.is_relative_to(folder):
@@ -283,7 +319,8 @@ def _become_kernel(request: dict, inherited, zygote: int) -> None:
             sys.modules["numpy"].random.seed()
         from coursekit.sandbox import guard, limit_resources
 
-        limit_resources(int(request["memory_mb"]), int(request["file_mb"]))
+        limit_resources(int(request["memory_mb"]), int(request["file_mb"]),
+                        int(request.get("tasks", 0)))
         if request.get("guard"):
             guard(**request["guard"])
         from ipykernel.kernelapp import IPKernelApp
@@ -322,10 +359,14 @@ def _serve_one(control: socket.socket, request: dict, channel: socket.socket,
         _become_kernel(request, [control, channel], zygote)  # never returns
     code = None
     watch = os.pidfd_open(pid)
+    budget = int(request.get("memory_mb", 0)) * 1024 * 1024 if sandboxed else 0
     try:
         channel.settimeout(None)
         while code is None:
-            ready = select.select([watch, channel], [], [])[0]
+            ready = select.select([watch, channel], [], [], WATCH_SECONDS if budget else None)[0]
+            if budget and not ready and _tree_memory() > budget:
+                _kill_others()  # the kernel and all it started: it dies as if out of memory
+                continue
             if watch in ready:
                 code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
                 try:
@@ -388,7 +429,11 @@ def serve(control_fd: int, sandboxed: bool) -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover - run as a subprocess
-    if sys.argv[1:2] == ["serve"] and len(sys.argv) == 4:
+    if sys.argv[1:2] == ["serve"] and len(sys.argv) in (4, 5):
+        if len(sys.argv) == 5:  # grading as root: become the slot's unprivileged user first
+            from coursekit.sandbox import drop_privileges
+
+            drop_privileges(int(sys.argv[4]))
         serve(int(sys.argv[2]), sys.argv[3] == "sandboxed")
     else:
-        sys.exit("usage: python -m coursekit.zygote serve CONTROL_FD sandboxed|shared")
+        sys.exit("usage: python -m coursekit.zygote serve CONTROL_FD sandboxed|shared [UID]")
