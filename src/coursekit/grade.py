@@ -587,6 +587,17 @@ async def _run(sub: Submission, workdir: Path, paths: _Paths, options: Options, 
                 notes.append(f"{where} ran longer than {options.cell_timeout:g} s and was stopped.")
                 continue
             elapsed = time.monotonic() - started
+            if elapsed >= options.cell_timeout and not any(
+                    out.get("output_type") == "error" for out in cell.get("outputs", [])):
+                # Past the limit and no KeyboardInterrupt came back: the kernel is still stuck
+                # (blocked inside a C call, or interrupts ignored). End it; nothing more can run.
+                notes.append(f"{where} ran longer than {options.cell_timeout:g} s and was "
+                             "stopped. It did not respond to the interrupt (it was blocked "
+                             "waiting, or ignored interrupts), so the cells after it did not run.")
+                for qid in meta["questions"]:
+                    cell_notes.setdefault(qid, notes[-1])
+                _kill(km)
+                return None, notes, cell_notes
             for out in cell.get("outputs", []):
                 if out.get("output_type") == "error":
                     if out.get("ename") == "KeyboardInterrupt" and elapsed >= options.cell_timeout:
