@@ -799,6 +799,7 @@ def grade_folder(submissions: str | os.PathLike[str], *, exercises_dir: str | os
             bubblewrap required but unavailable, no data folder).
     """
     from coursekit.exercises import build_exercise_keys, discover, keys_text
+    from coursekit.formcheck import student_keys
     from coursekit.paths import course_root
     from coursekit.sandbox import detect
 
@@ -819,7 +820,7 @@ def grade_folder(submissions: str | os.PathLike[str], *, exercises_dir: str | os
     temp = Path(tempfile.mkdtemp(prefix="ckg-", dir="/tmp" if os.path.isdir("/tmp") else None))
     paths = _Paths(course=root, data=root / "data", submissions=submissions, output=output,
                    exercises=exercises_dir, temp=temp, fontcache=_font_cache(),
-                   keys_text=keys_text(keys))
+                   keys_text=keys_text(student_keys(keys, sets)))  # the students' form-only key
     protected = _protected_files(exercises_dir, files)
     before = _digests(protected)
     subs = [read_submission(path, submissions, sets, options.set_name) for path in files]
