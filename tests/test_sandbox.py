@@ -218,3 +218,77 @@ def test_python_paths_cover_the_interpreter():
     assert all(not p.is_relative_to("/usr") for p in paths)
     prefix = Path(sys.base_prefix).resolve()
     assert prefix.is_relative_to("/usr") or any(prefix.is_relative_to(p) for p in paths)
+
+
+# --- the guard: not a boundary, but nothing secret in reach and nothing left running --------
+
+ENVIRON = """import os
+def _env(pid):
+    try:
+        return open(f'/proc/{pid}/environ', 'rb').read().decode('latin-1')
+    except OSError:
+        return ''
+seen = _env('self') + _env(os.getppid())
+n_context = 59 if 'CK_GRADER_SECRET' not in seen and 'hunter2' not in seen else -1"""
+
+DAEMON = """import os, time
+read, write = os.pipe()
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        os.write(write, str(os.getpid()).encode().ljust(16))
+        while True:
+            time.sleep(1)
+    os._exit(0)
+n_context = int(os.read(read, 16).decode())"""
+
+
+@pytest.mark.parametrize("mode", ["guard", pytest.param("bubblewrap", marks=needs_bwrap)])
+def test_the_kernels_environment_holds_nothing_of_the_graders(course, tmp_path, monkeypatch,
+                                                             mode):
+    monkeypatch.setenv("CK_GRADER_SECRET", "hunter2")
+    subs = tmp_path / "submissions"
+    subs.mkdir()
+    nbformat.write(_submission(course, ENVIRON), subs / "environ.ipynb")
+    report = grade_folder(subs, exercises_dir=course / "exercises", output_dir=tmp_path / "g",
+                          options=Options(cell_timeout=20, timeout=120, isolation=mode))
+    rows = {r["question"]: r for r in report.rows()}
+    assert rows["ex01.context-rows"]["status"] == "correct", rows["ex01.context-rows"]
+
+
+@pytest.mark.parametrize("mode", ["guard", pytest.param("bubblewrap", marks=needs_bwrap)])
+def test_no_daemon_outlives_grading(course, tmp_path, mode):
+    subs = tmp_path / "submissions"
+    subs.mkdir()
+    nbformat.write(_submission(course, DAEMON), subs / "daemon.ipynb")
+    report = grade_folder(subs, exercises_dir=course / "exercises", output_dir=tmp_path / "g",
+                          options=Options(cell_timeout=20, timeout=120, isolation=mode))
+    [outcome] = report.outcomes
+    assert outcome.kernel == "warm"
+    if mode == "guard":  # the daemon's pid as the grader sees it (no process namespace)
+        pid = int(next(r["answer"] for r in outcome.rows if r["question"] == "ex01.context-rows"))
+        assert pid > 1
+        try:
+            os.kill(pid, 0)
+            alive = Path(f"/proc/{pid}/status").read_text().split("State:")[1].split()[0] != "Z"
+        except ProcessLookupError:
+            alive = False
+        assert not alive
+    else:  # in its own namespace: soon no process of the slot's user is left anywhere
+        import time
+
+        from coursekit.sandbox import sandbox_uid
+
+        uid = sandbox_uid(0)
+        for _ in range(50):
+            left = []
+            for proc in Path("/proc").iterdir():
+                try:
+                    if proc.name.isdigit() and proc.stat().st_uid == uid:
+                        left.append(proc.name)
+                except OSError:
+                    pass
+            if not left:
+                break
+            time.sleep(0.1)
+        assert uid is None or not left

@@ -44,7 +44,7 @@ from coursekit.sandbox import PRELOAD as KERNEL_PRELOAD
 __all__ = ["Zygote", "available", "PRELOAD", "STUB"]
 
 PRELOAD = ("ipykernel.kernelapp", *KERNEL_PRELOAD)
-PR_SET_PDEATHSIG, PR_SET_DUMPABLE = 1, 4
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 1, 4, 36
 
 # The stub: the process jupyter_client manages in place of the kernel (stdlib only, no site).
 STUB = """import os, signal, socket, sys
@@ -235,7 +235,7 @@ def _sweep(child: int, sandboxed: bool) -> bool:
     except OSError:
         pass
     if not sandboxed:
-        return True
+        return _reap_descendants()
     # In the slot's own process namespace, everything but pid 1 (bwrap) and us is a leftover.
     for _ in range(50):
         left = _others()
@@ -256,6 +256,45 @@ def _sweep(child: int, sandboxed: bool) -> bool:
         return False
     _wipe_tmp()
     return True
+
+
+def _children() -> list[int]:
+    me, found = os.getpid(), []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as handle:
+                    # The command name may hold spaces and parentheses: ppid follows the last ")".
+                    fields = handle.read().rsplit(b")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if int(fields[1]) == me:
+                found.append(int(entry))
+    return found
+
+
+def _reap_descendants() -> bool:
+    """Without a process namespace: kill every process the kernel left (daemons included).
+
+    The zygote is a child subreaper, so a process that detached itself (fork, setsid, fork
+    again) is re-parented to it instead of to init, and is found and killed here.
+    """
+    for _ in range(50):
+        left = _children()
+        if not left:
+            return True
+        for pid in left:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        try:
+            while os.waitpid(-1, os.WNOHANG)[0]:
+                pass
+        except ChildProcessError:
+            pass
+        time.sleep(0.02)
+    return False
 
 
 def _wipe_tmp() -> None:
@@ -403,6 +442,7 @@ def serve(control_fd: int, sandboxed: bool) -> None:
         except Exception:  # the kernel imports (and reports) it again if it is needed
             pass
     _not_dumpable(0)
+    _prctl(PR_SET_CHILD_SUBREAPER, 1)  # detached grandchildren come back to us to be killed
     control.sendall(b"ready")
     while True:
         try:
