@@ -8,6 +8,7 @@ The tests run wherever bubblewrap works (CI installs it); the guard's own limits
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -16,7 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from coursekit.grade import Options, grade_folder
+from coursekit.grade import Options, grade_folder, write_report
 from coursekit.release import release_sets
 from coursekit.sandbox import MAX_TASKS, Isolation, detect, limits_in_force
 
@@ -184,9 +185,25 @@ def test_a_fork_bomb_is_limited(attacks):
 
 
 @needs_bwrap
-def test_the_limits_in_force_are_stated(attacks):
+def test_the_limits_in_force_are_stated(attacks, course, tmp_path):
     report, _, _ = attacks
     assert "RLIMIT_NPROC" in report.protection and "unprivileged" in report.protection
+    write_report(report, tmp_path / "grades", exercises_dir=course / "exercises")
+    info = json.loads((tmp_path / "grades" / "grading.json").read_text(encoding="utf-8"))
+    assert info["isolation"]["mode"] == "bubblewrap" and info["isolation"]["security_boundary"]
+    assert "RLIMIT_NPROC" in info["isolation"]["limits"] and "no cgroup" in info["isolation"]["limits"]
+
+
+def test_grading_json_says_the_guard_is_not_a_security_boundary(course, tmp_path):
+    subs = tmp_path / "submissions"
+    subs.mkdir()
+    nbformat.write(_submission(course, "n_context = 59"), subs / "fine.ipynb")
+    report = grade_folder(subs, exercises_dir=course / "exercises", output_dir=tmp_path / "g",
+                          options=Options(cell_timeout=20, timeout=120, isolation="guard"))
+    write_report(report, tmp_path / "g", exercises_dir=course / "exercises")
+    info = json.loads((tmp_path / "g" / "grading.json").read_text(encoding="utf-8"))
+    assert info["isolation"]["security_boundary"] is False
+    assert "not a security boundary" in info["isolation"]["warning"]
 
 
 @needs_bwrap

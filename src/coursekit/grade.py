@@ -132,6 +132,7 @@ class Report:
     options: Options
     seconds: float
     tampered: list[str] = field(default_factory=list)
+    isolation: object = None  # the sandbox.Isolation in force (mode, boundary, limits)
 
     def rows(self) -> list[dict]:
         """Every gradebook row, student by student, question by question."""
@@ -831,7 +832,8 @@ def grade_folder(submissions: str | os.PathLike[str], *, exercises_dir: str | os
         shutil.rmtree(temp, ignore_errors=True)
     after = _digests(protected)
     tampered = [p for p in protected if before.get(str(p)) != after.get(str(p))]
-    return Report(outcomes, isolation.description, options, time.monotonic() - started, tampered)
+    return Report(outcomes, isolation.description, options, time.monotonic() - started, tampered,
+                  isolation)
 
 
 async def _grade_all(subs, keys, paths: _Paths, options: Options, isolation, progress: bool):
@@ -1077,10 +1079,19 @@ def write_report(report: Report, output_dir: str | os.PathLike[str], *, exercise
                        "memory_mb": report.options.memory_mb,
                        "max_output_mb": report.options.max_output_mb,
                        "parallel_kernels": report.options.workers()},
+            "isolation": _isolation_info(report.isolation),
             "seconds": round(report.seconds, 2), "submissions": summary,
             "changed_during_grading": [str(p) for p in report.tampered]}
     out.add("grading.json", (json.dumps(info, indent=1, ensure_ascii=False) + "\n").encode("utf-8"))
     return out.commit(force=force)
+
+
+def _isolation_info(isolation) -> dict:
+    """What grading.json says of the protection: mode, whether it is a boundary, the limits."""
+    if isolation is None:
+        return {}
+    return {"mode": isolation.mode, "security_boundary": isolation.is_security_boundary,
+            "warning": isolation.warning, "limits": isolation.limits}
 
 
 # --- the command --------------------------------------------------------------------------
