@@ -36,10 +36,10 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from coursekit.sandbox import PRELOAD as KERNEL_PRELOAD
+from coursekit.slotclean import WATCH_SECONDS, kill_others, sweep, tree_memory
 
 __all__ = ["Zygote", "available", "PRELOAD", "STUB"]
 
@@ -199,134 +199,6 @@ def _not_dumpable(flag: int = 0) -> None:
     _prctl(PR_SET_DUMPABLE, flag)
 
 
-WATCH_SECONDS = 0.05
-
-
-def _tree_memory() -> int:
-    """Resident memory of every process in the slot's sandbox but pid 1 and the zygote."""
-    page = os.sysconf("SC_PAGE_SIZE")
-    total = 0
-    for pid in _others():
-        try:
-            with open(f"/proc/{pid}/statm", "rb") as handle:
-                total += int(handle.read().split()[1]) * page
-        except (OSError, ValueError, IndexError):
-            pass
-    return total
-
-
-def _kill_others() -> None:
-    for pid in _others():
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
-
-
-def _others() -> list[int]:
-    me = os.getpid()
-    return [int(e) for e in os.listdir("/proc") if e.isdigit() and int(e) not in (1, me)]
-
-
-def _sweep(child: int, sandboxed: bool) -> bool:
-    """Kill what the kernel left behind; return False if the slot could not be cleaned."""
-    try:
-        os.killpg(child, signal.SIGKILL)
-    except OSError:
-        pass
-    if not sandboxed:
-        return _reap_descendants()
-    # In the slot's own process namespace, everything but pid 1 (bwrap) and us is a leftover.
-    for _ in range(50):
-        left = _others()
-        if not left:
-            break
-        for pid in left:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-        try:
-            while os.waitpid(-1, os.WNOHANG)[0]:
-                pass
-        except ChildProcessError:
-            pass
-        time.sleep(0.02)
-    else:
-        return False
-    _wipe_tmp()
-    return True
-
-
-def _children() -> list[int]:
-    me, found = os.getpid(), []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat", "rb") as handle:
-                    # The command name may hold spaces and parentheses: ppid follows the last ")".
-                    fields = handle.read().rsplit(b")", 1)[1].split()
-            except (OSError, IndexError):
-                continue
-            if int(fields[1]) == me:
-                found.append(int(entry))
-    return found
-
-
-def _reap_descendants() -> bool:
-    """Without a process namespace: kill every process the kernel left (daemons included).
-
-    The zygote is a child subreaper, so a process that detached itself (fork, setsid, fork
-    again) is re-parented to it instead of to init, and is found and killed here.
-    """
-    for _ in range(50):
-        left = _children()
-        if not left:
-            return True
-        for pid in left:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-        try:
-            while os.waitpid(-1, os.WNOHANG)[0]:
-                pass
-        except ChildProcessError:
-            pass
-        time.sleep(0.02)
-    return False
-
-
-def _wipe_tmp() -> None:
-    """Empty the sandbox's private /tmp and /dev/shm, except the path down to the slot's folder."""
-    import shutil
-
-    for entry in Path("/dev/shm").iterdir() if Path("/dev/shm").is_dir() else []:
-        if entry.is_dir() and not entry.is_symlink():
-            shutil.rmtree(entry, ignore_errors=True)
-        else:
-            try:
-                entry.unlink()
-            except OSError:
-                pass
-    keep = Path.cwd().resolve()
-    folder = Path("/tmp")
-    if not keep.is_relative_to(folder):
-        return
-    while folder != keep:
-        step = keep.relative_to(folder).parts[0]
-        for entry in folder.iterdir():
-            if entry.name != step:
-                if entry.is_dir() and not entry.is_symlink():
-                    shutil.rmtree(entry, ignore_errors=True)
-                else:
-                    try:
-                        entry.unlink()
-                    except OSError:
-                        pass
-        folder = folder / step
-
-
 def _become_kernel(request: dict, inherited, zygote: int) -> None:
     """In the forked child: the submission's folder, environment and limits, then ipykernel."""
     code = 1
@@ -403,8 +275,8 @@ def _serve_one(control: socket.socket, request: dict, channel: socket.socket,
         channel.settimeout(None)
         while code is None:
             ready = select.select([watch, channel], [], [], WATCH_SECONDS if budget else None)[0]
-            if budget and not ready and _tree_memory() > budget:
-                _kill_others()  # the kernel and all it started: it dies as if out of memory
+            if budget and not ready and tree_memory() > budget:
+                kill_others()  # the kernel and all it started: it dies as if out of memory
                 continue
             if watch in ready:
                 code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
@@ -424,7 +296,7 @@ def _serve_one(control: socket.socket, request: dict, channel: socket.socket,
                     pass
     finally:
         os.close(watch)
-    return _sweep(pid, sandboxed)
+    return sweep(pid, sandboxed)
 
 
 def serve(control_fd: int, sandboxed: bool) -> None:
