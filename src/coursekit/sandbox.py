@@ -212,7 +212,9 @@ def _bwrap_works() -> str:
         return f"bubblewrap needs Linux, this is {sys.platform}"
     if shutil.which("bwrap") is None:
         return "bwrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)"
-    cmd = _bwrap_base() + ["--", sys.executable, "-c", "import socket, sys; sys.exit(0)"]
+    # The same variant grading uses: as root, the capabilities to drop to the slot's user.
+    cmd = _bwrap_base(uid=sandbox_uid(0)) + ["--", sys.executable, "-c",
+                                             "import socket, sys; sys.exit(0)"]
     try:
         result = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired) as exc:
