@@ -143,13 +143,21 @@ def test_release_writes_a_hashed_key_and_no_plaintext(released):
     assert manual and not set(manual) & set(keys["questions"])
 
 
-def test_student_self_checks_work_from_the_release(released):
+def test_student_self_checks_of_graded_questions_check_the_form_only(released):
     code = ("from coursekit.checks import check\n"
-            "print(check('ex02.capacity-share', 38.5).passed, check('ex02.capacity-share', 5).passed)")
+            "for answer in (910, 5, 'lots', None):\n"
+            "    r = check('ex02.russia-max', answer)\n"
+            "    print(r.passed, '|', r.message)\n"
+            "print(check('ex04.delivered', 'A20').passed, check('ex03.lower-bound', 'z').passed)")
     out = subprocess.run([sys.executable, "-c", code], cwd=released, capture_output=True,
                          text=True, check=True, env={"PATH": "/usr/bin:/bin",
                                                      "COURSEKIT_KEYS": str(released / "checks.json")})
-    assert out.stdout.split() == ["True", "False"]
+    right, wrong, text, blank, others = out.stdout.strip().splitlines()
+    # The right answer and a wrong number get the same reply: the form is right, the grader judges.
+    assert right == wrong and right.startswith("True | Form OK: a number.")
+    assert "your instructor's grader judges it" in right
+    assert text.startswith("False | Not yet:") and blank.startswith("False | Not yet answered")
+    assert others == "False False"  # not a list; not one of the choices
 
 
 def test_release_of_one_named_set_keeps_the_key_of_earlier_releases(course):

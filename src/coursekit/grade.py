@@ -140,6 +140,7 @@ class Report:
     interrupted: bool = False  # stopped by Ctrl+C: outcomes holds what was graded by then
     total: int = 0  # submissions found
     resumed: int = 0  # outcomes taken from an earlier run's journal
+    isolation: object = None  # the sandbox.Isolation in force (mode, boundary, limits)
 
     def rows(self) -> list[dict]:
         """Every gradebook row, student by student, question by question."""
@@ -456,6 +457,16 @@ def _tail(path: Path) -> str:
     return lines[-1][:300] if lines else ""
 
 
+async def _responsive(kc, wait: float = 5.0) -> bool:
+    """Whether the kernel answers a kernel-info request within ``wait`` seconds (a kernel still
+    stuck in a cell cannot: its shell channel is busy)."""
+    try:
+        await kc.kernel_info(reply=True, timeout=wait)
+        return True
+    except Exception:  # a timeout, a dead kernel: either way it cannot run the next cell
+        return False
+
+
 def _kill(km) -> None:
     provisioner = getattr(km, "provisioner", None)
     process = getattr(provisioner, "process", None)
@@ -482,16 +493,19 @@ class _WarmFailed(Exception):
 
 
 async def _run(sub: Submission, workdir: Path, paths: _Paths, options: Options, isolation,
-               ctx, zygote=None) -> tuple[dict | None, list[str], dict[str, str]]:
+               ctx, zygote=None, slot=None) -> tuple[dict | None, list[str], dict[str, str]]:
     """Run one submission; return (values or None, notes, per-question problems)."""
     from jupyter_client.manager import AsyncKernelManager
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
     from coursekit.kernelclient import die_with_grader, runner_class, spec_manager
     from coursekit.readout import plant_reader, read_values
-    from coursekit.sandbox import kernel_command, kernel_env
+    from coursekit.sandbox import MAX_TASKS, kernel_command, kernel_env
 
     cwd = _prepare_workdir(workdir, paths)
+    uid = getattr(slot, "uid", None) if isolation.mode == "bubblewrap" else None
+    (workdir / "kernel.log").touch()  # the forked kernel appends to it as the slot's user
+    _own(workdir, uid)
     hide, keep = _hidden(paths)
     end = None
     launch: dict = {}
@@ -504,6 +518,7 @@ async def _run(sub: Submission, workdir: Path, paths: _Paths, options: Options, 
                                   "cwd": str(cwd), "env": kernel_env(workdir),
                                   "log": str(workdir / "kernel.log"),
                                   "memory_mb": options.memory_mb, "file_mb": 256,
+                                  "tasks": MAX_TASKS if isolation.mode == "bubblewrap" else 0,
                                   "guard": guarded})
         except OSError:
             raise _WarmFailed() from None
@@ -511,7 +526,8 @@ async def _run(sub: Submission, workdir: Path, paths: _Paths, options: Options, 
         launch = {"pass_fds": [end.fileno()]}
     else:
         argv = kernel_command(isolation, workdir=workdir, cwd=cwd, hide=hide, keep=keep,
-                              memory_mb=options.memory_mb)
+                              memory_mb=options.memory_mb, uid=uid,
+                              etc=getattr(slot, "etc", None))
     km = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=spec_manager(argv),
                             transport=TRANSPORT, ip=str(workdir / "k") if TRANSPORT == "ipc"
                             else "127.0.0.1", context=ctx,
@@ -526,6 +542,9 @@ async def _run(sub: Submission, workdir: Path, paths: _Paths, options: Options, 
         state["deadline"] = True
         _kill(km)
 
+    if uid is not None:  # the kernel, running as the slot's user, must read its connection file
+        km.write_connection_file()
+        os.chown(workdir / "kernel.json", uid, uid)
     timer = loop.call_later(options.timeout, expire)
     began = time.monotonic()
     try:
@@ -598,6 +617,13 @@ async def _run(sub: Submission, workdir: Path, paths: _Paths, options: Options, 
                 notes.append(text)
                 for qid in meta["questions"]:
                     cell_notes.setdefault(qid, text)
+                if not await _responsive(kc):
+                    # The interrupt did not come back: the kernel is still stuck (blocked inside
+                    # a C call, or interrupts ignored). End it; nothing more can run.
+                    notes.append("It did not respond to the interrupt (it was blocked waiting, "
+                                 "or ignored interrupts), so the cells after it did not run.")
+                    _kill(km)
+                    return None, notes, cell_notes
                 continue
             for out in cell.get("outputs", []):
                 if out.get("output_type") == "error":
@@ -793,6 +819,7 @@ def grade_folder(submissions: str | os.PathLike[str], *, exercises_dir: str | os
             bubblewrap required but unavailable, no data folder).
     """
     from coursekit.exercises import build_exercise_keys, discover, keys_text
+    from coursekit.formcheck import student_keys
     from coursekit.paths import course_root
     from coursekit.sandbox import detect
 
@@ -813,7 +840,7 @@ def grade_folder(submissions: str | os.PathLike[str], *, exercises_dir: str | os
     temp = Path(tempfile.mkdtemp(prefix="ckg-", dir="/tmp" if os.path.isdir("/tmp") else None))
     paths = _Paths(course=root, data=root / "data", submissions=submissions, output=output,
                    exercises=exercises_dir, temp=temp, fontcache=_font_cache(),
-                   keys_text=keys_text(keys))
+                   keys_text=keys_text(student_keys(keys, sets)))  # the students' form-only key
     protected = _protected_files(exercises_dir, files)
     before = _digests(protected)
     subs = [read_submission(path, submissions, sets, options.set_name) for path in files]
@@ -843,7 +870,7 @@ def grade_folder(submissions: str | os.PathLike[str], *, exercises_dir: str | os
     outcomes = [results[i] for i in sorted(results)]
     return Report(outcomes, isolation.description, options, time.monotonic() - started, tampered,
                   mode=isolation.mode, interrupted=interrupted, total=len(subs),
-                  resumed=sum(1 for o in outcomes if o.resumed))
+                  resumed=sum(1 for o in outcomes if o.resumed), isolation=isolation)
 
 
 async def _grade_all(subs, keys, paths: _Paths, options: Options, isolation, progress: bool,
@@ -927,11 +954,13 @@ class _Slot:
 
     folder: Path
     zygote: object = None
+    uid: int | None = None  # the unprivileged user its sandboxes run as (grading as root)
+    etc: Path | None = None  # its sandboxes' generated /etc
 
 
 async def _make_slots(count: int, paths: _Paths, options: Options, isolation) -> list[_Slot]:
     from coursekit import zygote as warm
-    from coursekit.sandbox import kernel_env
+    from coursekit.sandbox import etc_files, kernel_env, sandbox_uid
 
     slots = []
     for number in range(count):
@@ -939,20 +968,31 @@ async def _make_slots(count: int, paths: _Paths, options: Options, isolation) ->
         (folder / "mpl").mkdir(parents=True)
         for font in paths.fontcache:
             shutil.copy2(font, folder / "mpl" / font.name)
-        slots.append(_Slot(folder))
+        uid = sandbox_uid(number) if isolation.mode == "bubblewrap" else None
+        slots.append(_Slot(folder, uid=uid, etc=etc_files(paths.temp / f"etc{number}", uid)))
+        _own(folder, uid)
     if not (options.warm and warm.available()):
         return slots
     hide, keep = _hidden(paths)
     for slot in slots:
         env = {**kernel_env(slot.folder), "MPLCONFIGDIR": str(slot.folder / "mpl")}
         slot.zygote = warm.Zygote(slot.folder, isolation, hide=hide, keep=keep, env=env,
-                                  log=paths.temp / f"{slot.folder.name}.log")
+                                  log=paths.temp / f"{slot.folder.name}.log", uid=slot.uid,
+                                  etc=slot.etc)
     started = await asyncio.gather(*(asyncio.to_thread(s.zygote.start) for s in slots),
                                    return_exceptions=True)
     for slot, result in zip(slots, started, strict=True):
         if isinstance(result, BaseException):
             slot.zygote = None  # this slot runs cold kernels
     return slots
+
+
+def _own(folder: Path, uid: int | None) -> None:
+    """Give a sandbox's writable folder to the slot's unprivileged user (grading as root)."""
+    if uid is None:
+        return
+    for path in [folder, *folder.rglob("*")]:
+        os.lchown(path, uid, uid)
 
 
 def _remove(entry: Path) -> None:
@@ -969,6 +1009,8 @@ def _tidy(slot: _Slot, paths: _Paths) -> None:
         if entry != fonts or entry.is_symlink() or not entry.is_dir():
             _remove(entry)
     fonts.mkdir(exist_ok=True)
+    if slot.uid is not None:
+        os.lchown(fonts, slot.uid, slot.uid)
     wanted = {font.name: font for font in paths.fontcache}
     for entry in fonts.iterdir():
         original = wanted.get(entry.name)
@@ -1008,7 +1050,7 @@ async def _grade_one(number, sub, keys, paths, options, isolation, ctx, slot) ->
         try:
             kernel = "cold" if zygote is None else "warm"
             values, notes, cell_notes = await asyncio.wait_for(
-                _run(sub, workdir, paths, options, isolation, ctx, zygote), hard)
+                _run(sub, workdir, paths, options, isolation, ctx, zygote, slot), hard)
             break
         except _WarmFailed:
             await _restart(slot)  # then run it again: warm once more, else cold

@@ -39,13 +39,14 @@ from dataclasses import dataclass
 
 from coursekit.solutions import solution_lines, strip_solutions
 
-__all__ = ["Leak", "scan_notebook", "scan_keys", "answer_strings", "speaker_notes", "notes_leaks",
+__all__ = ["Leak", "scan_notebook", "scan_keys", "scan_graded_hashes", "answer_strings",
+           "speaker_notes", "notes_leaks",
            "NOTEBOOK_METADATA", "CELL_METADATA", "KEY_FIELDS"]
 
 NOTEBOOK_METADATA = ("kernelspec", "language_info", "coursekit")
 CELL_METADATA = ("tags", "slideshow", "editable", "deletable", "coursekit", "jupyter")
 KEY_FIELDS = ("id", "kind", "salt", "hint", "points", "step", "tolerance", "choices", "variable",
-              "accept", "feedback", "unit", "near")
+              "accept", "feedback", "unit", "near", "check", "range")
 TEXT_MIMES = ("application/json", "application/javascript", "image/svg+xml")
 MIN_LINE = 8      # shorter solution lines ("else:", "x = 1") are too common to search for
 MIN_OUTPUT = 24   # shorter instructor outputs ("42") are too common to search for
@@ -350,4 +351,38 @@ def scan_keys(keys: dict, answers=()) -> list[Leak]:
         texts = [entry.get("hint", "")] + list((entry.get("feedback") or {}).values())
         texts += [json.dumps(entry.get(field)) for field in entry if field not in KEY_FIELDS]
         leaks += _compare(where, [t for t in texts if isinstance(t, str)], [], needles)
+    return leaks
+
+
+def scan_graded_hashes(keys: dict, instructor_keys: dict, graded) -> list[Leak]:
+    """Return a leak for every graded answer a student key could give away by trial.
+
+    A graded question's student entry must be form-only (``"check": "form"``, no salt and no
+    hash), and no hash of the instructor's key for a graded question may appear anywhere in
+    the student key: a small number or a short word is found from its hash by trying them all.
+
+    Args:
+        keys: the student key document.
+        instructor_keys: the instructor's key document (the one ``coursekit grade`` uses).
+        graded: the ids of the graded questions.
+
+    >>> from coursekit.checks import build_keys
+    >>> full = build_keys({"ex.q": {"kind": "number", "answer": 7}}, salt_seed="doc")
+    >>> [str(leak) for leak in scan_graded_hashes(full, full, ["ex.q"])]
+    ["checks.json question 'ex.q': a graded question with an answer hash (...)"]
+    """
+    secret = set()
+    for qid in graded:
+        entry = (instructor_keys.get("questions") or {}).get(qid) or {}
+        secret |= set(entry.get("accept", [])) | set(entry.get("near", []))
+    leaks: list[Leak] = []
+    for qid, entry in (keys.get("questions") or {}).items():
+        where = f"checks.json question {qid!r}"
+        if qid in graded and (entry.get("check") != "form" or any(
+                field in entry for field in ("salt", "accept", "near", "feedback"))):
+            leaks.append(Leak(where, "a graded question with an answer hash (its student copy "
+                              "must check the form only: coursekit grade judges it)"))
+        found = set(_strings(entry)) & secret
+        if found and qid not in graded:
+            leaks.append(Leak(where, "the hash of a graded answer"))
     return leaks

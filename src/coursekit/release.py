@@ -37,7 +37,15 @@ from coursekit.exercises import (
     discover,
     keys_text,
 )
-from coursekit.leaks import CELL_METADATA, answer_strings, scan_keys, scan_notebook, speaker_notes
+from coursekit.formcheck import student_keys
+from coursekit.leaks import (
+    CELL_METADATA,
+    answer_strings,
+    scan_graded_hashes,
+    scan_keys,
+    scan_notebook,
+    speaker_notes,
+)
 from coursekit.safewrite import GeneratedFiles
 from coursekit.solutions import assigned_names, regions, strip_solutions
 
@@ -334,10 +342,15 @@ def release_sets(exercises_dir: str | os.PathLike[str], out_dir: str | os.PathLi
         answers = [a for q in exercise.questions if not q.manual for a in answer_strings(q.spec)]
         problems += [f"{exercise.name}.ipynb {leak}" for leak in scan_notebook(student, nb, answers)]
         writer.add(f"{exercise.name}.ipynb", nbformat.writes(student).encode("utf-8") + b"\n")
-    keys = build_exercise_keys(keyed)
+    instructor_keys = build_exercise_keys(keyed)
+    keys = student_keys(instructor_keys, keyed)  # graded questions: form only, no hash
     every_answer = [a for s in keyed for q in s.questions if not q.manual
                     for a in answer_strings(q.spec)]
-    problems += [str(leak) for leak in scan_keys(keys, every_answer)]
+    # The instructor's key too: its hints and feedback reach students on the feedback pages.
+    problems += sorted({str(leak) for key in (keys, instructor_keys)
+                        for leak in scan_keys(key, every_answer)})
+    graded = {q.id for s in keyed for q in s.questions if not q.manual}
+    problems += [str(leak) for leak in scan_graded_hashes(keys, instructor_keys, graded)]
     if problems:
         listing = "\n  ".join(problems)
         raise CourseError(f"the leak scan found {len(problems)} leak(s); nothing was written:\n"

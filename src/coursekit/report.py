@@ -262,6 +262,7 @@ def write_report(report, output_dir: str | os.PathLike[str], *, exercises_dir,
                        "memory_mb": report.options.memory_mb,
                        "max_output_mb": report.options.max_output_mb,
                        "parallel_kernels": report.options.workers()},
+            "isolation": _isolation_info(getattr(report, "isolation", None)),
             "seconds": round(report.seconds, 2),
             "interrupted": bool(getattr(report, "interrupted", False)),
             "submissions": summary,
@@ -274,3 +275,11 @@ def write_report(report, output_dir: str | os.PathLike[str], *, exercises_dir,
              "sheets": {**{k: v for k, v in sheets.items()}}}
     atomic_write_bytes(folder / STATE, (json.dumps(state, ensure_ascii=False) + "\n").encode())
     return written + [folder / k for k in sorted(keep)]
+
+
+def _isolation_info(isolation) -> dict:
+    """What grading.json says of the protection: mode, whether it is a boundary, the limits."""
+    if isolation is None:
+        return {}
+    return {"mode": isolation.mode, "security_boundary": isolation.is_security_boundary,
+            "warning": isolation.warning, "limits": isolation.limits}

@@ -35,13 +35,20 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from coursekit.kernelside import drop_privileges, guard, limit_resources
+
 __all__ = ["Isolation", "detect", "kernel_command", "bwrap_prefix", "kernel_env", "guard",
-           "limit_resources", "main", "MODES", "PRELOAD"]
+           "limit_resources", "limits_in_force", "sandbox_uid", "etc_files", "drop_privileges",
+           "main", "MODES", "PRELOAD", "MAX_TASKS"]
 
 MODES = ("auto", "bubblewrap", "guard")
 PRELOAD = ("numpy", "pandas", "matplotlib", "matplotlib.pyplot", "IPython.display",
            "coursekit.data", "coursekit.plots", "coursekit.checks")
 TMPFS_BYTES = 256 * 1024 * 1024
+SHM_BYTES = 64 * 1024 * 1024  # /dev/shm: RAM too, so it is capped like /tmp, and smaller
+MAX_TASKS = 128  # processes and threads of one slot's user (a kernel uses about 10)
+NOBODY = 65534
+HOST_ETC = ("fonts", "ld.so.cache")  # the only host files under /etc a kernel sees
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,33 @@ class Isolation:
     reason: str = ""
 
     @property
+    def is_security_boundary(self) -> bool:
+        """True only for bubblewrap: the guard stops accidents, not a determined student.
+
+        >>> Isolation("guard").is_security_boundary, Isolation("bubblewrap").is_security_boundary
+        (False, True)
+        """
+        return self.mode == "bubblewrap"
+
+    @property
+    def warning(self) -> str:
+        """The line to show first in every run and on every page, or "" under bubblewrap.
+
+        >>> Isolation("guard", "bwrap is not installed").warning.startswith("WARNING")
+        True
+        """
+        if self.is_security_boundary:
+            return ""
+        return ("WARNING: the guard is not a security boundary: a submission could read files "
+                "this user can read, see the grader's processes and reach local network "
+                f"services. Install bubblewrap before grading untrusted work ({self.reason}).")
+
+    @property
+    def limits(self) -> str:
+        """How memory and processes are limited (see :func:`limits_in_force`)."""
+        return limits_in_force(self.mode)
+
+    @property
     def description(self) -> str:
         """One sentence for the report and the feedback pages.
 
@@ -59,18 +93,116 @@ class Isolation:
         True
         """
         if self.mode == "bubblewrap":
-            return ("bubblewrap: each kernel ran without network, with the file system read-only "
-                    "and the course, submissions and grades folders hidden; only its throwaway "
-                    "working copy was writable")
+            return ("bubblewrap: each kernel ran as an unprivileged user without network, seeing "
+                    "only the Python installation, /usr and its own working copy (no /etc, home "
+                    "folders, course or other submissions); /tmp and /dev/shm were small private "
+                    f"RAM folders emptied between submissions; {self.limits}")
         return ("guard: each kernel ran in a throwaway working copy with an audit hook refusing "
                 "writes outside it, reads of the course and submissions, programs and network "
                 f"(best effort, not a security boundary; {self.reason})")
 
 
-def _bwrap_base(tmp_bytes: int = TMPFS_BYTES) -> list[str]:
-    return ["bwrap", "--die-with-parent", "--new-session", "--unshare-all", "--cap-drop", "ALL",
-            "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-            "--size", str(tmp_bytes), "--tmpfs", "/tmp"]
+def limits_in_force(mode: str = "bubblewrap") -> str:
+    """Say how a kernel's memory and processes are limited on this machine.
+
+    Without a writable cgroup these are per-user and per-process limits: the process count
+    (``RLIMIT_NPROC``, threads included) is per sandbox user id, which under bubblewrap is the
+    slot's own; memory is capped per process (``RLIMIT_AS``) and, for warm kernels, for the
+    kernel's whole process tree by the slot's zygote, which polls the tree's resident memory.
+
+    >>> "processes" in limits_in_force()
+    True
+    """
+    if mode != "bubblewrap":
+        return ("memory limited per process (RLIMIT_AS) and file size (RLIMIT_FSIZE); processes "
+                "not limited (the guard runs as the grader's user)")
+    return (f"at most {MAX_TASKS} processes and threads per slot (RLIMIT_NPROC under the "
+            "slot's own user id); memory limited per process (RLIMIT_AS) and for the kernel's "
+            "whole process tree (the slot's zygote polls it every 50 ms and kills the tree past "
+            "the limit); no cgroup is used")
+
+
+def _bwrap_base(tmp_bytes: int = TMPFS_BYTES, uid: int | None = None) -> list[str]:
+    """The namespaces, /dev, /proc and the private RAM folders of a sandbox.
+
+    As root, bubblewrap keeps only the two capabilities the launcher needs to drop to the
+    slot's unprivileged user id (:func:`drop_privileges`); otherwise it maps the caller to
+    ``nobody`` in a user namespace. Either way the kernel runs with no capability at all.
+    """
+    cmd = ["bwrap", "--die-with-parent", "--new-session", "--unshare-ipc", "--unshare-pid",
+           "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
+    if uid is not None:
+        cmd += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    else:
+        cmd += ["--unshare-user", "--uid", str(NOBODY), "--gid", str(NOBODY), "--cap-drop", "ALL"]
+    for top in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        host = Path("/") / top
+        if host.is_symlink():
+            cmd += ["--symlink", os.readlink(host), str(host)]
+        elif host.is_dir():
+            cmd += ["--ro-bind", str(host), str(host)]
+    cmd += ["--ro-bind", "/usr", "/usr", "--dev", "/dev", "--proc", "/proc",
+            "--size", str(tmp_bytes), "--perms", "1777", "--tmpfs", "/tmp",
+            "--size", str(SHM_BYTES), "--perms", "1777", "--tmpfs", "/dev/shm"]
+    made = {"/", "/usr", "/dev", "/proc", "/tmp", "/dev/shm"}
+    for path in _python_paths():
+        cmd += _ro_bind(path, made)
+    return cmd
+
+
+def _python_paths() -> list[Path]:
+    """The interpreter's installation: the venv, the base prefix, the library's own folder."""
+    found = []
+    for path in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
+                 Path(sys.executable).resolve().parent.parent, Path(__file__).resolve().parents[1]):
+        path = Path(path).resolve()
+        if not any(path == p or path.is_relative_to(p) for p in found) and str(path) != "/":
+            found = [p for p in found if not p.is_relative_to(path)] + [path]
+    return [p for p in found if not p.is_relative_to("/usr")]
+
+
+def _parents(path: Path, made: set) -> list[str]:
+    """``--dir`` for each missing parent, world-traversable (bwrap would copy a 0700 /root)."""
+    cmd = []
+    for parent in reversed(path.parents):
+        if str(parent) not in made:
+            made.add(str(parent))
+            cmd += ["--perms", "0755", "--dir", str(parent)]
+    return cmd
+
+
+def _ro_bind(path: Path, made: set) -> list[str]:
+    if not Path(path).exists():
+        return []
+    made.add(str(path))
+    return _parents(Path(path), made) + ["--ro-bind", str(path), str(path)]
+
+
+def sandbox_uid(slot: int = 0) -> int | None:
+    """The unprivileged user id a slot's kernels run as when grading as root, else None.
+
+    Unique to this grader process and slot, so the process limit counts only that slot's
+    processes (root itself is exempt from it).
+    """
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return None
+    return 2_000_000 + (os.getpid() % 100_000) * 16 + slot % 16
+
+
+def etc_files(folder: Path, uid: int | None) -> Path:
+    """Write the sandbox's whole /etc: a passwd and group naming its one user, nothing else."""
+    inside = NOBODY if uid is None else uid
+    etc = Path(folder) / "etc"
+    etc.mkdir(parents=True, exist_ok=True)
+    (etc / "passwd").write_text(f"root:x:0:0:root:/:/usr/sbin/nologin\n"
+                                f"student:x:{inside}:{inside}:student:/tmp:/usr/sbin/nologin\n"
+                                f"nobody:x:{NOBODY}:{NOBODY}:nobody:/:/usr/sbin/nologin\n")
+    (etc / "group").write_text(f"root:x:0:\nstudent:x:{inside}:\nnogroup:x:{NOBODY}:\n")
+    (etc / "hostname").write_text("grader\n")
+    for name in ("passwd", "group", "hostname"):
+        os.chmod(etc / name, 0o644)
+    os.chmod(etc, 0o755)
+    return etc
 
 
 @lru_cache(maxsize=1)
@@ -80,11 +212,9 @@ def _bwrap_works() -> str:
         return f"bubblewrap needs Linux, this is {sys.platform}"
     if shutil.which("bwrap") is None:
         return "bwrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)"
-    # Bind the interpreter's prefix back, as grading does (keep): a venv under /tmp would
-    # otherwise vanish under the sandbox's empty /tmp and the probe would fail for that alone.
-    prefix = str(Path(sys.prefix).resolve())
-    cmd = _bwrap_base() + ["--ro-bind", prefix, prefix,
-                           "--", sys.executable, "-c", "import socket, sys; sys.exit(0)"]
+    # The same variant grading uses: as root, the capabilities to drop to the slot's user.
+    cmd = _bwrap_base(uid=sandbox_uid(0)) + ["--", sys.executable, "-c",
+                                             "import socket, sys; sys.exit(0)"]
     try:
         result = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -146,7 +276,8 @@ def kernel_env(workdir: Path) -> dict[str, str]:
 
 
 def kernel_command(isolation: Isolation, *, workdir: Path, cwd: Path, hide, keep,
-                   memory_mb: int = 4096, file_mb: int = 256) -> list[str]:
+                   memory_mb: int = 4096, file_mb: int = 256, uid: int | None = None,
+                   etc: Path | None = None) -> list[str]:
     """Return the command that starts one submission's kernel (``{connection_file}`` unfilled).
 
     Args:
@@ -157,9 +288,13 @@ def kernel_command(isolation: Isolation, *, workdir: Path, cwd: Path, hide, keep
         keep: folders inside hidden ones that it needs to read (the venv, the library).
         memory_mb: address-space limit of the kernel.
         file_mb: largest file the kernel may write.
+        uid: the unprivileged user id to run as (grading as root, see :func:`sandbox_uid`).
+        etc: the folder of generated /etc files (see :func:`etc_files`).
     """
     launcher = [sys.executable, "-m", "coursekit.sandbox", "--memory-mb", str(memory_mb),
                 "--file-mb", str(file_mb)]
+    if isolation.mode == "bubblewrap":
+        launcher += ["--tasks", str(MAX_TASKS)] + (["--as-uid", str(uid)] if uid is not None else [])
     if isolation.mode == "guard":
         launcher += ["--guard-write", str(workdir)]
         launcher += [arg for path in hide for arg in ("--guard-hide", str(path))]
@@ -167,140 +302,45 @@ def kernel_command(isolation: Isolation, *, workdir: Path, cwd: Path, hide, keep
     launcher += ["--", "-f", "{connection_file}"]
     if isolation.mode != "bubblewrap":
         return launcher
-    return bwrap_prefix(hide=hide, keep=keep, writable=workdir, cwd=cwd) + launcher
+    return bwrap_prefix(hide=hide, keep=keep, writable=workdir, cwd=cwd, uid=uid,
+                        etc=etc) + launcher
 
 
-def bwrap_prefix(*, hide, keep, writable: Path, cwd: Path) -> list[str]:
+def bwrap_prefix(*, hide, keep, writable: Path, cwd: Path, uid: int | None = None,
+                 etc: Path | None = None) -> list[str]:
     """The ``bwrap ... --`` part of a sandboxed command (see the module docstring).
 
+    Nothing of the host is bound but ``/usr`` (and ``/bin``, ``/lib``...), the Python
+    installation, the ``keep`` folders (read-only), the generated ``etc`` files and the one
+    ``writable`` folder; ``hide`` is accepted for the guard's sake and needs nothing here.
+
     Args:
-        hide: folders replaced by empty ones (only those that exist).
-        keep: folders inside hidden ones bound back read-only.
+        hide: folders the kernel must not see (under bubblewrap they are simply not bound).
+        keep: folders bound read-only (the library, when it is not installed in the venv).
         writable: the one folder bound read-write.
         cwd: the working directory inside the sandbox.
+        uid: the user id the launcher drops to (grading as root), or None (``nobody`` in a
+            user namespace).
+        etc: the folder of generated /etc files (see :func:`etc_files`).
 
     >>> prefix = bwrap_prefix(hide=[], keep=[], writable=Path("/w"), cwd=Path("/w"))
-    >>> prefix[0], prefix[-1], "--unshare-all" in prefix
-    ('bwrap', '--', True)
+    >>> prefix[0], prefix[-1], "--unshare-net" in prefix, "/etc" in prefix
+    ('bwrap', '--', True, False)
     """
-    cmd = _bwrap_base()
-    for path in hide:
-        if Path(path).is_dir():
-            cmd += ["--tmpfs", str(path)]
+    cmd = _bwrap_base(uid=uid)
+    made = {"/", "/usr", "/dev", "/proc", "/tmp", "/dev/shm", *map(str, _python_paths())}
     for path in keep:
-        if Path(path).exists():
-            cmd += ["--ro-bind", str(path), str(path)]
-    return cmd + ["--bind", str(writable), str(writable), "--chdir", str(cwd),
-                  "--unsetenv", "JPY_PARENT_PID", "--"]
-
-
-# --- inside the kernel process ------------------------------------------------------------
-
-_WRITE_EVENTS = {"os.remove", "os.rmdir", "os.mkdir", "os.chmod", "os.chown", "os.truncate",
-                 "os.utime", "os.chflags", "os.lchflags", "os.setxattr", "os.removexattr",
-                 "shutil.rmtree", "shutil.chown"}
-_TWO_PATH_EVENTS = {"os.rename", "os.link", "shutil.copyfile", "shutil.copymode",
-                    "shutil.copystat", "shutil.copytree", "shutil.move"}
-_MOVES = {"os.rename", "shutil.move"}
-_READ_EVENTS = {"os.listdir", "os.scandir", "os.chdir", "glob.glob", "os.listxattr",
-                "os.getxattr"}
-_DENIED = {"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn",
-           "os.forkpty", "pty.spawn", "os.startfile", "socket.connect", "socket.sendto",
-           "socket.sendmsg", "socket.getaddrinfo", "ctypes.dlopen", "ctypes.dlsym",
-           "ctypes.cdata", "os.symlink"}
-
-
-def guard(write_roots, hidden, keep) -> None:
-    """Install the audit hook of the ``guard`` isolation in this process (it cannot be removed).
-
-    Args:
-        write_roots: the only folders the process may change.
-        hidden: folders it may not read at all (unless inside ``keep``).
-        keep: folders inside hidden ones it may still read.
-    """
-    real = os.path.realpath
-    writable = [real(p) for p in write_roots] + ["/dev/null"]
-    secret = [real(p) for p in hidden]
-    allowed = [real(p) for p in keep]
-    flags = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
-    busy = []
-
-    def under(path: str, roots) -> bool:
-        return any(path == root or path.startswith(root.rstrip("/") + "/") for root in roots)
-
-    def where(value) -> str | None:
-        if isinstance(value, int) or value is None:
-            return None
-        try:
-            return real(os.fsdecode(os.fspath(value)))
-        except (TypeError, ValueError):
-            return None
-
-    def refuse(event, path):
-        raise PermissionError(f"coursekit grader: {event} {path!r} is not allowed while "
-                              "grading; work inside the notebook's own folder.")
-
-    def hook(event, args):
-        if busy or not (event == "open" or event in _WRITE_EVENTS or event in _TWO_PATH_EVENTS
-                        or event in _READ_EVENTS or event in _DENIED):
-            return
-        busy.append(1)
-        try:
-            if event in _DENIED:
-                refuse(event, args[0] if args else "")
-            if event == "open":
-                path = where(args[0])
-                mode, flag = args[1], args[2] if len(args) > 2 else 0
-                writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or bool(
-                    isinstance(flag, int) and flag & flags)
-                if path and writing and not under(path, writable):
-                    refuse("writing", path)
-                if path and under(path, secret) and not under(path, allowed):
-                    refuse("opening", path)
-            elif event in _WRITE_EVENTS or event in _TWO_PATH_EVENTS:
-                # Copies change only their target; renames and moves change both ends.
-                changed = (args[:1] if event in _WRITE_EVENTS else
-                           args[:2] if event in _MOVES else args[1:2])
-                for value in changed:
-                    path = where(value)
-                    if path and not under(path, writable):
-                        refuse(event, path)
-                if event in _TWO_PATH_EVENTS:
-                    source = where(args[0])
-                    if source and under(source, secret) and not under(source, allowed):
-                        refuse(event, source)
-            elif event in _READ_EVENTS:
-                path = where(args[0]) if args else None
-                if path and under(path, secret) and not under(path, allowed):
-                    refuse(event, path)
-        finally:
-            busy.pop()
-
-    sys.addaudithook(hook)
-
-
-def limit_resources(memory_mb: int, file_mb: int) -> None:
-    """Cap this process's memory and file size, forbid core dumps; call it in the kernel."""
-    import signal
-
-    try:
-        import resource
-    except ImportError:  # Windows: no POSIX resource limits
-        return
-
-    for limit, value in ((resource.RLIMIT_AS, memory_mb), (resource.RLIMIT_FSIZE, file_mb)):
-        if value > 0:
-            try:
-                resource.setrlimit(limit, (value * 1024 * 1024, value * 1024 * 1024))
-            except (ValueError, OSError):
-                pass
-    try:
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    except (ValueError, OSError):
-        pass
-    # A write past the file-size limit fails with an error instead of killing the kernel.
-    if hasattr(signal, "SIGXFSZ"):
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        cmd += _ro_bind(Path(path), made)
+    if etc is not None:
+        cmd += ["--perms", "0755", "--dir", "/etc"]
+        for name in ("passwd", "group", "hostname"):
+            cmd += ["--ro-bind", str(Path(etc) / name), f"/etc/{name}"]
+        for name in HOST_ETC:  # not secret, and fontconfig or the loader look for them
+            if Path("/etc", name).exists():
+                cmd += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
+    return cmd + _parents(Path(writable), made) + [
+        "--bind", str(writable), str(writable), "--chdir", str(cwd),
+        "--unsetenv", "JPY_PARENT_PID", "--"]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -317,8 +357,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--guard-write", action="append", default=[])
     parser.add_argument("--guard-hide", action="append", default=[])
     parser.add_argument("--guard-keep", action="append", default=[])
+    parser.add_argument("--tasks", type=int, default=0)
+    parser.add_argument("--as-uid", type=int)
     options = parser.parse_args(argv[:split])
-    limit_resources(options.memory_mb, options.file_mb)
+    if options.as_uid is not None:
+        drop_privileges(options.as_uid)
+    limit_resources(options.memory_mb, options.file_mb, options.tasks)
     for name in PRELOAD:
         try:
             importlib.import_module(name)

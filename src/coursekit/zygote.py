@@ -36,15 +36,15 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from coursekit.sandbox import PRELOAD as KERNEL_PRELOAD
+from coursekit.slotclean import WATCH_SECONDS, kill_others, sweep, tree_memory
 
 __all__ = ["Zygote", "available", "PRELOAD", "STUB"]
 
 PRELOAD = ("ipykernel.kernelapp", *KERNEL_PRELOAD)
-PR_SET_PDEATHSIG, PR_SET_DUMPABLE = 1, 4
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 1, 4, 36
 
 # The stub: the process jupyter_client manages in place of the kernel (stdlib only, no site).
 STUB = """import os, signal, socket, sys
@@ -84,8 +84,10 @@ class Zygote:
         log: where the zygote's own error output goes (outside the sandbox).
     """
 
-    def __init__(self, folder: Path, isolation, *, hide, keep, env: dict, log: Path):
+    def __init__(self, folder: Path, isolation, *, hide, keep, env: dict, log: Path,
+                 uid: int | None = None, etc: Path | None = None):
         self.folder = Path(folder)
+        self.uid, self.etc = uid, etc
         self.isolation = isolation
         self.hide, self.keep, self.env, self.log = list(hide), list(keep), dict(env), Path(log)
         self.process: subprocess.Popen | None = None
@@ -106,7 +108,9 @@ class Zygote:
                "sandboxed" if self.isolation.mode == "bubblewrap" else "shared"]
         if self.isolation.mode == "bubblewrap":
             cmd = bwrap_prefix(hide=self.hide, keep=self.keep, writable=self.folder,
-                               cwd=self.folder) + cmd
+                               cwd=self.folder, uid=self.uid, etc=self.etc) + cmd
+            if self.uid is not None:
+                cmd.append(str(self.uid))
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(cmd, env=self.env, cwd=self.folder,
                                             pass_fds=[theirs.fileno()],
@@ -195,63 +199,6 @@ def _not_dumpable(flag: int = 0) -> None:
     _prctl(PR_SET_DUMPABLE, flag)
 
 
-def _others() -> list[int]:
-    me = os.getpid()
-    return [int(e) for e in os.listdir("/proc") if e.isdigit() and int(e) not in (1, me)]
-
-
-def _sweep(child: int, sandboxed: bool) -> bool:
-    """Kill what the kernel left behind; return False if the slot could not be cleaned."""
-    try:
-        os.killpg(child, signal.SIGKILL)
-    except OSError:
-        pass
-    if not sandboxed:
-        return True
-    # In the slot's own process namespace, everything but pid 1 (bwrap) and us is a leftover.
-    for _ in range(50):
-        left = _others()
-        if not left:
-            break
-        for pid in left:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-        try:
-            while os.waitpid(-1, os.WNOHANG)[0]:
-                pass
-        except ChildProcessError:
-            pass
-        time.sleep(0.02)
-    else:
-        return False
-    _wipe_tmp()
-    return True
-
-
-def _wipe_tmp() -> None:
-    """Empty the sandbox's private /tmp, except the path down to the slot's folder."""
-    import shutil
-
-    keep = Path.cwd().resolve()
-    folder = Path("/tmp")
-    if not keep.is_relative_to(folder):
-        return
-    while folder != keep:
-        step = keep.relative_to(folder).parts[0]
-        for entry in folder.iterdir():
-            if entry.name != step:
-                if entry.is_dir() and not entry.is_symlink():
-                    shutil.rmtree(entry, ignore_errors=True)
-                else:
-                    try:
-                        entry.unlink()
-                    except OSError:
-                        pass
-        folder = folder / step
-
-
 def _become_kernel(request: dict, inherited, zygote: int) -> None:
     """In the forked child: the submission's folder, environment and limits, then ipykernel."""
     code = 1
@@ -283,7 +230,8 @@ def _become_kernel(request: dict, inherited, zygote: int) -> None:
             sys.modules["numpy"].random.seed()
         from coursekit.sandbox import guard, limit_resources
 
-        limit_resources(int(request["memory_mb"]), int(request["file_mb"]))
+        limit_resources(int(request["memory_mb"]), int(request["file_mb"]),
+                        int(request.get("tasks", 0)))
         if request.get("guard"):
             guard(**request["guard"])
         from ipykernel.kernelapp import IPKernelApp
@@ -322,10 +270,14 @@ def _serve_one(control: socket.socket, request: dict, channel: socket.socket,
         _become_kernel(request, [control, channel], zygote)  # never returns
     code = None
     watch = os.pidfd_open(pid)
+    budget = int(request.get("memory_mb", 0)) * 1024 * 1024 if sandboxed else 0
     try:
         channel.settimeout(None)
         while code is None:
-            ready = select.select([watch, channel], [], [])[0]
+            ready = select.select([watch, channel], [], [], WATCH_SECONDS if budget else None)[0]
+            if budget and not ready and tree_memory() > budget:
+                kill_others()  # the kernel and all it started: it dies as if out of memory
+                continue
             if watch in ready:
                 code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
                 try:
@@ -344,7 +296,7 @@ def _serve_one(control: socket.socket, request: dict, channel: socket.socket,
                     pass
     finally:
         os.close(watch)
-    return _sweep(pid, sandboxed)
+    return sweep(pid, sandboxed)
 
 
 def serve(control_fd: int, sandboxed: bool) -> None:
@@ -362,6 +314,7 @@ def serve(control_fd: int, sandboxed: bool) -> None:
         except Exception:  # the kernel imports (and reports) it again if it is needed
             pass
     _not_dumpable(0)
+    _prctl(PR_SET_CHILD_SUBREAPER, 1)  # detached grandchildren come back to us to be killed
     control.sendall(b"ready")
     while True:
         try:
@@ -388,7 +341,11 @@ def serve(control_fd: int, sandboxed: bool) -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover - run as a subprocess
-    if sys.argv[1:2] == ["serve"] and len(sys.argv) == 4:
+    if sys.argv[1:2] == ["serve"] and len(sys.argv) in (4, 5):
+        if len(sys.argv) == 5:  # grading as root: become the slot's unprivileged user first
+            from coursekit.sandbox import drop_privileges
+
+            drop_privileges(int(sys.argv[4]))
         serve(int(sys.argv[2]), sys.argv[3] == "sandboxed")
     else:
-        sys.exit("usage: python -m coursekit.zygote serve CONTROL_FD sandboxed|shared")
+        sys.exit("usage: python -m coursekit.zygote serve CONTROL_FD sandboxed|shared [UID]")
