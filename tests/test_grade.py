@@ -878,7 +878,7 @@ def test_totals_wide_canvas_and_moodle_files(round_trip, course):
 def test_feedback_names_tasks_as_the_notebook_does_and_counts_cells_from_one(course, tmp_path):
     nb = released(course, "02-energy-arithmetic")
     answer(nb, "same_capacity", "same_capacity = 1 / 0")
-    index = next(i for i, c in enumerate(nb.cells) if "1 / 0" in c.source)
+    index = next(i for i, c in enumerate(nb.cells) if "same_capacity = 1 / 0" in c.source)
     save(tmp_path / "submissions", "tasks.ipynb", nb)
     report = grade(course, tmp_path / "submissions")
     out = tmp_path / "grades"
