@@ -108,7 +108,7 @@ def student_readme(release: str | os.PathLike[str], lessons: list[dict]) -> str:
     """
     from string import Template
 
-    from coursekit.export import COURSE_TITLE
+    from coursekit.prepare import course_title
 
     release = Path(release)
     if not lessons:
@@ -129,7 +129,7 @@ def student_readme(release: str | os.PathLike[str], lessons: list[dict]) -> str:
         extras.append(f"- {' and '.join(keys)}: the self-checks' answer keys, stored so that they do "
                       "not show the answers. Leave them where they are.")
     return Template(STUDENT_README.read_text(encoding="utf-8")).substitute(
-        title=COURSE_TITLE, lesson_count=len(lessons), exercise_count=len(sets),
+        title=course_title(release) or "this course", lesson_count=len(lessons), exercise_count=len(sets),
         first_lesson=lessons[0]["file"], lesson_list=lesson_list, exercise_list=exercise_list,
         extras="\n".join(extras))
 
