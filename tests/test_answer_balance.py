@@ -25,8 +25,6 @@ from collections import Counter
 from fractions import Fraction
 from pathlib import Path
 
-import pytest
-
 from coursekit.checks import ASKS
 from coursekit.keys import read_spec
 

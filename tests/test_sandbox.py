@@ -59,7 +59,7 @@ def _secrets(course: Path) -> list[str]:
 def _submission(course: Path, code: str):
     """Set 01 with ``code`` in place of the n_context answer (it sets the variables it reports)."""
     nb = nbformat.read(course / "release" / "01-timeline.ipynb", as_version=4)
-    reporters = ("top_1980s = ...", "events_1970s = ...", "defence_2010s = ...")
+    reporters = ("top_1980s = ...", "events_1970s = ...", "pm_gap_days = ...")
     placed = False
     for cell in nb.cells:
         lines = cell.source.split("\n")
@@ -81,7 +81,7 @@ def _try(p):
 top_1980s = ''.join(_try(p) for p in {targets!r})
 homes = [p for p in ('/home', {home!r}) if os.path.isdir(p)]
 events_1970s = sum(len([e for e in os.listdir(p) if e != '.pyenv']) for p in homes)
-defence_2010s = os.getuid()
+pm_gap_days = os.getuid()
 n_context = len([p for p in os.listdir('/proc') if p.isdigit()])"""
 
 SHM = """import os
@@ -152,7 +152,7 @@ def test_a_submission_reads_none_of_the_hosts_secrets(attacks):
 @needs_bwrap
 def test_the_kernel_is_an_unprivileged_user_in_its_own_process_namespace(attacks):
     report, rows, _ = attacks
-    uid = int(_answer(rows, "a-steal", "ex01.defence-2010s"))
+    uid = int(_answer(rows, "a-steal", "ex01.pm-gap-days"))
     assert uid not in (0, os.getuid())
     assert int(_answer(rows, "a-steal", "ex01.context-rows")) < 10  # only the slot's processes
 

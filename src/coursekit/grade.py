@@ -581,18 +581,16 @@ async def _run(sub: Submission, workdir: Path, paths: _Paths, options: Options, 
         # wait out the cell's time limit for an answer that never comes.
         kc.allow_stdin = False
         door = await plant_reader(kc, min(30.0, options.startup_timeout))
-        where_of = {}
         for position, (cell, meta) in enumerate(zip(nb.cells, sub.cells, strict=True)):
             where = _where(sub, meta)
-            where_of[position] = where
             runner.current = position
             try:
                 await runner.async_execute_cell(cell, position, store_history=True)
             except DeadKernelError:
-                # A kernel that ends itself (quit(), exit(), os._exit) after a cell finished is
-                # noticed only when the next cell is sent: blame the last cell that ran.
-                ran = [p for p in runner.started if p <= position]
-                culprit = where_of[max(ran)] if ran else where
+                # The kernel died while this cell was running (os._exit, a crash, memory):
+                # quit() and exit() are caught from their reply's payload below, so a death
+                # seen here belongs to the cell that was running.
+                culprit = where
                 if state["deadline"]:
                     notes.append(f"The whole notebook ran longer than {options.timeout:g} s, so "
                                  f"it was stopped during {culprit}. Look for a loop that "
@@ -620,8 +618,9 @@ async def _run(sub: Submission, workdir: Path, paths: _Paths, options: Options, 
                 if not await _responsive(kc):
                     # The interrupt did not come back: the kernel is still stuck (blocked inside
                     # a C call, or interrupts ignored). End it; nothing more can run.
-                    notes.append("It did not respond to the interrupt (it was blocked waiting, "
-                                 "or ignored interrupts), so the cells after it did not run.")
+                    notes[-1] = _cap(f"{text} It did not respond to the interrupt (it was "
+                                     "blocked waiting, or ignored interrupts), so the cells after "
+                                     "it did not run.")
                     _kill(km)
                     return None, notes, cell_notes
                 continue
