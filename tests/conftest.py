@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from coursekit.execute import KERNEL_ENV
+from coursekit.kernels.execute import KERNEL_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
 

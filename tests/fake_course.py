@@ -131,7 +131,7 @@ def make_exercise(root: Path, *, answer: int = 2) -> Path:
     With the default ``answer`` the solution passes its self-check; another value makes the
     answer key disagree with the solution, which the build must report.
     """
-    from coursekit.release import check_instructor_keys
+    from coursekit.assess.release import check_instructor_keys
 
     folder = root / "exercises"
     (folder / "answers").mkdir(parents=True)

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from urllib.parse import unquote
 
-from coursekit.export import WAIT_FOR_PAGE
+from coursekit.export.render import WAIT_FOR_PAGE
 
 __all__ = ["WALK_SLIDES", "WAIT_FOR_MATH", "overflowing", "contact_sheet", "heading_skips",
            "broken_links"]

@@ -35,8 +35,9 @@ import sitecheck
 import yaml
 from fake_course import demo_lesson, public_notebook
 
-from coursekit import build, export
-from coursekit.learnerpages import learner_pages, write_learner_pages
+from coursekit.build import pipeline as build
+from coursekit.export import render as export
+from coursekit.export.learnerpages import learner_pages, write_learner_pages
 
 pytestmark = pytest.mark.browser
 
@@ -135,7 +136,7 @@ def site(tmp_path_factory) -> Path:
             jobs.append(build.Job(f"notebooks/{path.name}", "lesson", str(path), path.stem, "", "", outputs))
     (site / "index.html").write_text(build._index_html(course, site, jobs, {}, [], []), "utf-8")
     (site / "feedback").mkdir()
-    from coursekit.feedback import render_page
+    from coursekit.assess.feedback import render_page
 
     (site / "feedback" / "alice.html").write_text(render_page(
         student="alice.ipynb", exercise="01-timeline", title="Timeline", protection="guard",

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
+from coursekit.assess.release import release_sets
 from coursekit.checks import normalise
-from coursekit.exercises import build_exercise_keys, discover
-from coursekit.release import release_sets
+from coursekit.course.exercises import build_exercise_keys, discover
 
 ROOT = Path(__file__).resolve().parents[1]
 SETS = discover(ROOT / "exercises")
@@ -129,7 +129,7 @@ def test_no_graded_answer_can_be_recovered_from_the_student_release(release, spa
 
 
 def test_a_student_key_with_a_graded_hash_stops_the_release(tmp_path, monkeypatch):
-    from coursekit import release as release_module
+    from coursekit.assess import release as release_module
     from coursekit.errors import CourseError
 
     shutil.copytree(ROOT / "data", tmp_path / "data")

@@ -19,8 +19,10 @@ import nbformat
 import pytest
 from fake_course import cell, lesson_cells, make_course, make_exercise
 
-from coursekit import build, cli, export
-from coursekit.cache import TMP_SUFFIX, atomic_write
+from coursekit import cli
+from coursekit.build import pipeline as build
+from coursekit.build.cache import TMP_SUFFIX, atomic_write
+from coursekit.export import render as export
 
 PDF = export.find_chromium() is not None
 
@@ -113,7 +115,7 @@ def test_student_release_has_lessons_data_keys_and_exercises_but_no_answers(buil
 
 
 def _notes(path: Path) -> list[int]:
-    from coursekit.leaks import speaker_notes
+    from coursekit.assess.leaks import speaker_notes
 
     return speaker_notes(nbformat.read(path, as_version=4))
 
@@ -144,8 +146,8 @@ def test_student_readme_names_only_what_the_release_holds(built):
 
 def test_the_readme_check_finds_a_missing_file(tmp_path):
     """The README test's link check can fail: a README naming an absent lesson is caught."""
+    from coursekit.assess.release import student_readme
     from coursekit.errors import CourseError
-    from coursekit.release import student_readme
 
     (tmp_path / "notebooks").mkdir()
     with pytest.raises(CourseError, match="missing from the student release"):
@@ -153,7 +155,7 @@ def test_the_readme_check_finds_a_missing_file(tmp_path):
 
 
 def test_a_surviving_notes_cell_stops_the_student_release(course, monkeypatch):
-    from coursekit import release
+    from coursekit.assess import release
 
     monkeypatch.setattr(release, "strip_speaker_notes", lambda nb: nb)  # plant the leak
     jobs, _ = build.plan_jobs(course, pdf=False)
@@ -311,8 +313,8 @@ def test_help_answers_without_importing_the_build_machinery():
             "try:\n    cli.main(['--help'])\nexcept SystemExit as exc:\n    assert exc.code == 0\n"
             "heavy = sorted(m for m in sys.modules if m.split('.')[0] in {'pandas', 'matplotlib', "
             "'nbformat', 'nbconvert', 'nbclient', 'jupyter_client', 'jinja2', 'tqdm', 'yaml', "
-            "'jsonschema', 'numpy'} or m in {'coursekit.build', 'coursekit.export', "
-            "'coursekit.cache'})\nprint('HEAVY', heavy)")
+            "'jsonschema', 'numpy'} or m in {'coursekit.build.pipeline', 'coursekit.export.render', "
+            "'coursekit.build.cache'})\nprint('HEAVY', heavy)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "HEAVY []" in result.stdout
     for command in ("build", "slides", "handouts"):

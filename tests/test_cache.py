@@ -1,4 +1,4 @@
-"""coursekit.cache: the dependency rule, the keys, and atomic writes (no kernel is started)."""
+"""coursekit.build.cache: the dependency rule, the keys, and atomic writes (no kernel is started)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fake_course import make_course
 
-from coursekit import cache
+from coursekit.build import cache
 
 SETUP = "from coursekit import data, plots"
 
@@ -110,9 +110,9 @@ def test_library_code_a_lesson_can_run_is_an_input_and_nothing_else(course):
     names = {p.name for p in cache.input_files(course / "notebooks" / "01-timeline.ipynb", setup,
                                                course)}
     assert {"data.py", "plots.py", "checks.py", "paths.py", "errors.py", "__init__.py"} <= names
-    assert not names & {"build.py", "export.py", "grade.py", "cli.py"}
+    assert not names & {"pipeline.py", "render.py", "grade.py"}
     everything = cache.library_files(["mod = importlib.import_module(name)"])
-    assert {p.name for p in everything} >= {"build.py", "export.py", "data.py"}
+    assert {p.name for p in everything} >= {"pipeline.py", "render.py", "grade.py", "data.py"}
 
 
 def test_interrupted_atomic_write_keeps_the_previous_file(tmp_path):

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from servers import free_port, stop
 
-from coursekit.lessons import read_toc
+from coursekit.course.lessons import read_toc
 
 ROOT = Path(__file__).resolve().parents[1]
 GUIDES = ["learners/setup.md", "learners/glossary.md", "instructors/guide.md",
@@ -95,7 +95,7 @@ def test_the_instructor_guide_times_match_the_lessons():
     tests/test_guide.py's)."""
     import nbformat
 
-    from coursekit.lessons import time_budget
+    from coursekit.course.lessons import time_budget
 
     guide = (ROOT / "instructors" / "guide.md").read_text(encoding="utf-8")
     for file in lesson_times():

@@ -12,8 +12,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from coursekit.exercises import discover
-from coursekit.release import student_notebook
+from coursekit.assess.release import student_notebook
+from coursekit.course.exercises import discover
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))

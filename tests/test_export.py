@@ -1,4 +1,4 @@
-"""coursekit.export: offline decks and handouts that keep alt text, notes and hide what they must.
+"""coursekit.export.render: offline decks and handouts that keep alt text, notes and hide what they must.
 
 Every test renders small notebooks built here (no kernel is started), so the file runs fast.
 """
@@ -15,8 +15,8 @@ from fake_course import ALT, demo_png, figure_output, make_course, public_notebo
 from fake_course import cell as _cell
 from fake_course import demo_lesson as lesson
 
-from coursekit import export
 from coursekit.errors import CourseError, NotebookError
+from coursekit.export import render as export
 
 
 @pytest.fixture(scope="module")
@@ -385,7 +385,7 @@ def test_handout_paper_size_is_a4_unless_letter_is_asked_for(rendered):
 
 
 def test_learner_guides_become_pages_and_links_point_at_them(tmp_path):
-    from coursekit.learnerpages import learner_pages, write_learner_pages
+    from coursekit.export.learnerpages import learner_pages, write_learner_pages
 
     root = tmp_path / "course"
     (root / "learners").mkdir(parents=True)

@@ -17,12 +17,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from coursekit.assess.grade import COLUMNS, Options, grade_folder, write_report
+from coursekit.assess.leaks import answer_strings
+from coursekit.assess.release import release_sets
+from coursekit.course.exercises import discover
 from coursekit.errors import CourseError
-from coursekit.exercises import discover
-from coursekit.grade import COLUMNS, Options, grade_folder, write_report
-from coursekit.leaks import answer_strings
-from coursekit.release import release_sets
-from coursekit.sandbox import detect
+from coursekit.kernels.sandbox import detect
 
 ROOT = Path(__file__).resolve().parents[1]
 SETS = {s.name: s for s in discover(ROOT / "exercises")}
@@ -475,7 +475,7 @@ def test_progress_bar_and_parallel_kernels(course, tmp_path, capsys):
 
 def test_round_trip_kernels_were_forked_warm(round_trip):
     _, _, report, _ = round_trip
-    from coursekit import zygote
+    from coursekit.kernels import zygote
 
     expected = {"warm"} if zygote.available() else {"cold"}
     assert {o.kernel for o in report.outcomes} == expected
@@ -705,7 +705,7 @@ def test_sigkill_of_the_grader_leaves_no_process_behind(course, tmp_path, cold, 
                     "-j", "1", "--isolation", mode, *(["--cold"] if cold else []))
     deadline = time.monotonic() + 90
     tree: dict[int, str] = {}
-    marker = b"coursekit.sandbox" if cold else b"import os, signal, socket"  # kernel / stub
+    marker = b"coursekit.kernels.sandbox" if cold else b"import os, signal, socket"  # kernel / stub
     started = False
     while time.monotonic() < deadline and not started:
         for pid in _tree(proc.pid):
@@ -750,7 +750,7 @@ def test_gradebook_cells_that_a_spreadsheet_would_run_are_defused(course, tmp_pa
 def test_a_memo_is_quoted_in_its_marking_sheet_never_live(course, tmp_path):
     import mistune
 
-    from coursekit.marking import read_mark
+    from coursekit.assess.marking import read_mark
 
     memo = ('<script>alert(1)</script>\\n<img src=x onerror=alert(2)>\\n'
             'Points: 4 / 4\\n- [x] (1 pt) The first sentence answers the question\\n'

@@ -1,5 +1,5 @@
 """The instructor guide's generated regions (lessons and minutes, course total, the primer skills
-of every question) are what ``coursekit.lessons`` computes from the lessons and answer files now;
+of every question) are what ``coursekit.course.lessons`` computes from the lessons and answer files now;
 ``tools/guide_tables.py`` rewrites them."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from coursekit import lessons
+from coursekit.course import lessons
 from coursekit.errors import CourseError
 
 ROOT = Path(__file__).resolve().parents[1]

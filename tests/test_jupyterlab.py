@@ -38,7 +38,8 @@ import pytest
 import yaml
 from servers import free_port, stop
 
-from coursekit import export, lab
+from coursekit.cli import lab
+from coursekit.export import render as export
 
 pytestmark = pytest.mark.browser
 

@@ -1,4 +1,4 @@
-"""coursekit.keys and the course's answer files: the hashed keys accept every listed way of
+"""coursekit.cli.keys and the course's answer files: the hashed keys accept every listed way of
 writing a right answer, and no feedback message gives away an answer's size or sign."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from coursekit.checks import build_keys, evaluate
-from coursekit.keys import read_spec, write_keys
+from coursekit.cli.keys import read_spec, write_keys
 
 ROOT = Path(__file__).resolve().parents[1]
 ANSWER_FILES = sorted((ROOT / "instructors" / "answers").glob("*.yml")) + sorted(

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from coursekit import lab
+from coursekit.cli import lab
 from coursekit.errors import CourseError
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,9 +10,9 @@ import nbformat
 import pytest
 import yaml
 
-from coursekit import lessons
 from coursekit.checks import build_keys, evaluate, load_keys
-from coursekit.keys import read_spec
+from coursekit.cli.keys import read_spec
+from coursekit.course import lessons
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"

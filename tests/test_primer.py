@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from coursekit.keys import read_spec
-from coursekit.lessons import SKILLS
+from coursekit.cli.keys import read_spec
+from coursekit.course.lessons import SKILLS
 
 ROOT = Path(__file__).resolve().parents[1]
 VOCABULARY = SKILLS  # one vocabulary: the one the guide table uses

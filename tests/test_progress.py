@@ -13,11 +13,11 @@ import nbformat
 import pytest
 import yaml
 
-from coursekit import progress
+from coursekit.assess import progress
+from coursekit.assess.progress import NOT_RUN, NOT_YET, PASSED
 from coursekit.checks import build_keys, evaluate
-from coursekit.execute import run_notebook
-from coursekit.keys import write_keys
-from coursekit.progress import NOT_RUN, NOT_YET, PASSED
+from coursekit.cli.keys import write_keys
+from coursekit.kernels.execute import run_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 KERNEL = {"name": "python3", "display_name": "Python 3", "language": "python"}

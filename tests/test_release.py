@@ -14,13 +14,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from coursekit import exercises, lessons
+from coursekit.assess.leaks import answer_strings, scan_keys, scan_notebook
+from coursekit.assess.release import check_structure, release_sets, student_notebook
+from coursekit.course import exercises, lessons
+from coursekit.course.exercises import discover
+from coursekit.course.safewrite import MANIFEST
+from coursekit.course.solutions import solution_lines, strip_solutions
 from coursekit.errors import CourseError
-from coursekit.exercises import discover
-from coursekit.leaks import answer_strings, scan_keys, scan_notebook
-from coursekit.release import check_structure, release_sets, student_notebook
-from coursekit.safewrite import MANIFEST
-from coursekit.solutions import solution_lines, strip_solutions
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISES = ROOT / "exercises"

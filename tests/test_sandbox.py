@@ -17,9 +17,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from coursekit.grade import Options, grade_folder, write_report
-from coursekit.release import release_sets
-from coursekit.sandbox import MAX_TASKS, Isolation, detect, limits_in_force
+from coursekit.assess.grade import Options, grade_folder, write_report
+from coursekit.assess.release import release_sets
+from coursekit.kernels.sandbox import MAX_TASKS, Isolation, detect, limits_in_force
 
 ROOT = Path(__file__).resolve().parents[1]
 BWRAP = detect("auto").mode == "bubblewrap"
@@ -229,7 +229,7 @@ def test_the_guard_says_it_is_not_a_security_boundary():
 
 
 def test_python_paths_cover_the_interpreter():
-    from coursekit.sandbox import _python_paths
+    from coursekit.kernels.sandbox import _python_paths
 
     paths = _python_paths()
     assert all(not p.is_relative_to("/usr") for p in paths)
@@ -294,7 +294,7 @@ def test_no_daemon_outlives_grading(course, tmp_path, mode):
     else:  # in its own namespace: soon no process of the slot's user is left anywhere
         import time
 
-        from coursekit.sandbox import sandbox_uid
+        from coursekit.kernels.sandbox import sandbox_uid
 
         uid = sandbox_uid(0)
         for _ in range(50):

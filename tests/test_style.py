@@ -99,7 +99,7 @@ def test_the_notebook_hook_passes_the_course_notebooks():
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory) -> nbformat.NotebookNode:
     """A small notebook run top to bottom in a kernel, as a contributor would save it."""
-    from coursekit.execute import run_notebook
+    from coursekit.kernels.execute import run_notebook
 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# A set"),
                                          nbformat.v4.new_code_cell("x = 6 * 7"),
@@ -164,7 +164,7 @@ def test_the_notebook_hook_respects_the_nbval_tags(executed, tmp_path):
 
 
 def test_the_notebook_hook_runs_the_lesson_lint_on_lessons(executed, tmp_path, monkeypatch):
-    """A notebook in a course's notebooks/ folder also gets coursekit.lessons.lint: here a
+    """A notebook in a course's notebooks/ folder also gets coursekit.course.lessons.lint: here a
     lesson without its sections or navigation, in a throwaway copy of the course."""
     import shutil
 

@@ -1,4 +1,4 @@
-"""coursekit.warmkernel: forked kernels behave like cold ones, and never outlive their stub."""
+"""coursekit.kernels.warmkernel: forked kernels behave like cold ones, and never outlive their stub."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import os
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from coursekit import warmkernel
 from coursekit.errors import NotebookError
-from coursekit.execute import KERNEL_ENV, run_notebook
+from coursekit.kernels import warmkernel
+from coursekit.kernels.execute import KERNEL_ENV, run_notebook
 
 pytestmark = pytest.mark.skipif(not warmkernel.available(), reason="warm kernels need Linux pidfds")
 

@@ -1,7 +1,7 @@
 """Write the instructor guide's generated tables: lessons and minutes, the course total, and the
 primer skills of every self-check and graded question.
 
-The text comes from ``coursekit.lessons.guide_regions`` (the lessons' ``time_budget`` and
+The text comes from ``coursekit.course.lessons.guide_regions`` (the lessons' ``time_budget`` and
 objectives, the exercise sets' titles, and ``asks:``/``skills:`` of every answer file), and goes
 between the marker comments in ``instructors/guide.md``; nothing else in the guide is touched.
 Run it after changing a lesson, an exercise set or an answer file:
@@ -21,8 +21,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))  # also runs from a checkout without the package installed
 
+from coursekit.course.lessons import update_guide  # noqa: E402
 from coursekit.errors import CourseError  # noqa: E402
-from coursekit.lessons import update_guide  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -58,7 +58,7 @@ def form_entry(entry: dict, spec: dict | None = None) -> dict:
 def student_keys(keys: dict, sets) -> dict:
     """The key document students get: graded questions of ``sets`` reduced to their form.
 
-    >>> from coursekit.exercises import ExerciseSet, Question, build_exercise_keys
+    >>> from coursekit.course.exercises import ExerciseSet, Question, build_exercise_keys
     >>> from pathlib import Path
     >>> q = Question("ex.q", "number", 1, "x", {"kind": "number", "answer": 3})
     >>> s = ExerciseSet("01-x", Path("x"), Path("y"), (q,))

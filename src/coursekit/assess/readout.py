@@ -117,7 +117,7 @@ def install_code(msg_type: str) -> str:
 
 
 async def plant_reader(kc, wait: float) -> str | None:
-    """Plant the read-out (:mod:`coursekit.readout`) before any submitted code runs.
+    """Plant the read-out (:mod:`coursekit.assess.readout`) before any submitted code runs.
 
     Returns:
         The message type that reads the answers, or None if the kernel did not take it.

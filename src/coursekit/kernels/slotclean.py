@@ -2,7 +2,7 @@
 
 Under bubblewrap the slot has its own process namespace, so every process but pid 1 (bwrap)
 and the zygote is the kernel's; without it (the guard) the zygote is a child subreaper, so
-what a kernel detached comes back to it as a child. :mod:`coursekit.zygote` calls these.
+what a kernel detached comes back to it as a child. :mod:`coursekit.kernels.zygote` calls these.
 """
 
 from __future__ import annotations

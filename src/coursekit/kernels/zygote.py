@@ -3,7 +3,7 @@
 A cold kernel costs a Python start-up, ipykernel, pandas and Matplotlib: more CPU than most
 submissions' own work. ``coursekit grade`` therefore runs one *zygote* per parallel slot: a
 process that imports those modules once, inside the same isolation as a kernel
-(:mod:`coursekit.sandbox`), and forks a new kernel process for each submission of its slot.
+(:mod:`coursekit.kernels.sandbox`), and forks a new kernel process for each submission of its slot.
 
 Each submission still gets a kernel process of its own that no other code ran in, and the
 zygote cleans up between two submissions of its slot:
@@ -38,8 +38,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from coursekit.sandbox import PRELOAD as KERNEL_PRELOAD
-from coursekit.slotclean import WATCH_SECONDS, kill_others, sweep, tree_memory
+from coursekit.kernels.sandbox import PRELOAD as KERNEL_PRELOAD
+from coursekit.kernels.slotclean import WATCH_SECONDS, kill_others, sweep, tree_memory
 
 __all__ = ["Zygote", "available", "PRELOAD", "STUB"]
 
@@ -78,8 +78,8 @@ class Zygote:
 
     Args:
         folder: the slot's folder: the only writable place, where its working copies go.
-        isolation: from :func:`coursekit.sandbox.detect`.
-        hide, keep: as for :func:`coursekit.sandbox.kernel_command`.
+        isolation: from :func:`coursekit.kernels.sandbox.detect`.
+        hide, keep: as for :func:`coursekit.kernels.sandbox.kernel_command`.
         env: the environment it starts with (the kernels' environment, paths in ``folder``).
         log: where the zygote's own error output goes (outside the sandbox).
     """
@@ -100,11 +100,11 @@ class Zygote:
         Raises:
             OSError: it exited or did not answer within ``timeout`` seconds.
         """
-        from coursekit.sandbox import bwrap_prefix
+        from coursekit.kernels.sandbox import bwrap_prefix
 
         self.close()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        cmd = [sys.executable, "-m", "coursekit.zygote", "serve", str(theirs.fileno()),
+        cmd = [sys.executable, "-m", "coursekit.kernels.zygote", "serve", str(theirs.fileno()),
                "sandboxed" if self.isolation.mode == "bubblewrap" else "shared"]
         if self.isolation.mode == "bubblewrap":
             cmd = bwrap_prefix(hide=self.hide, keep=self.keep, writable=self.folder,
@@ -228,7 +228,7 @@ def _become_kernel(request: dict, inherited, zygote: int) -> None:
         random.seed()  # a fork copies the zygote's random state: give each kernel its own
         if "numpy" in sys.modules:
             sys.modules["numpy"].random.seed()
-        from coursekit.sandbox import guard, limit_resources
+        from coursekit.kernels.sandbox import guard, limit_resources
 
         limit_resources(int(request["memory_mb"]), int(request["file_mb"]),
                         int(request.get("tasks", 0)))
@@ -343,9 +343,9 @@ def serve(control_fd: int, sandboxed: bool) -> None:
 if __name__ == "__main__":  # pragma: no cover - run as a subprocess
     if sys.argv[1:2] == ["serve"] and len(sys.argv) in (4, 5):
         if len(sys.argv) == 5:  # grading as root: become the slot's unprivileged user first
-            from coursekit.sandbox import drop_privileges
+            from coursekit.kernels.sandbox import drop_privileges
 
             drop_privileges(int(sys.argv[4]))
         serve(int(sys.argv[2]), sys.argv[3] == "sandboxed")
     else:
-        sys.exit("usage: python -m coursekit.zygote serve CONTROL_FD sandboxed|shared [UID]")
+        sys.exit("usage: python -m coursekit.kernels.zygote serve CONTROL_FD sandboxed|shared [UID]")

@@ -4,7 +4,7 @@ nbconvert's stock slides and HTML pages load reveal.js, require.js, jQuery, Math
 from CDNs, drop the figures' alt text and put every cell on screen. coursekit's templates
 (``templates/coursekit-slides`` and ``templates/coursekit-handout``, extending nbconvert's
 ``reveal`` and ``lab``) load everything from an assets folder (:func:`install_assets`) and
-keep alt text; :mod:`coursekit.decklayout` first lays the notebook out as a talk (code out,
+keep alt text; :mod:`coursekit.export.decklayout` first lays the notebook out as a talk (code out,
 one figure per slide, tables and prose cut to fit, references on closing slides) or as a
 handout (code out unless asked for, compact references).
 
@@ -23,14 +23,13 @@ import sys
 import warnings
 from pathlib import Path
 
-from coursekit import decklayout
-from coursekit.assets import ASSETS_STAMP, TEMPLATES, install_assets
-from coursekit.cache import atomic_write_text
+from coursekit.build.cache import atomic_write_text
 from coursekit.errors import CourseError, NotebookError
-from coursekit.pagechecks import GENERIC_ALT, MISSING_ALT, image_problems, offline_problems
-from coursekit.paths import MARKER
-from coursekit.pdf import PAPER, WAIT_FOR_PAGE, PdfPrinter, find_chromium, pdf_pages, print_pdf
-from coursekit.prepare import (
+from coursekit.export import decklayout
+from coursekit.export.assets import ASSETS_STAMP, TEMPLATES, install_assets
+from coursekit.export.pagechecks import GENERIC_ALT, MISSING_ALT, image_problems, offline_problems
+from coursekit.export.pdf import PAPER, WAIT_FOR_PAGE, PdfPrinter, find_chromium, pdf_pages, print_pdf
+from coursekit.export.prepare import (
     HIDDEN_IN_HANDOUTS,
     HIDDEN_IN_SLIDES,
     REMOVE_INPUT_TAGS,
@@ -44,6 +43,7 @@ from coursekit.prepare import (
     title_slide,
     visible_cells,
 )
+from coursekit.paths import MARKER
 
 __all__ = ["export_slides", "export_handout", "render_slides", "render_handout",
            "install_assets", "offline_problems", "image_problems", "find_chromium", "print_pdf",
@@ -149,7 +149,7 @@ def render_slides(notebook, *, assets: str = "assets", name: str | None = None,
     Code input, self-checks, setup, solution and navigation cells are left out (the tag
     ``slides-show-code`` keeps a cell's code); ``notes`` cells become speaker notes (press
     ``s``); the first slide is a title slide with the learning objectives; figures, tables
-    and long prose are laid out by :func:`coursekit.decklayout.lay_out_slides`. A notebook
+    and long prose are laid out by :func:`coursekit.export.decklayout.lay_out_slides`. A notebook
     without slide metadata is split at its headings.
 
     Args:
@@ -314,7 +314,7 @@ def configure(parser, name: str) -> None:
 def _learner_pages(out: Path, notebooks: list[Path]) -> dict:
     """The course's learner guides as pages beside the output folder (``build/learners`` for
     ``build/slides``), when the notebooks belong to a course: links to them then stay inside."""
-    from coursekit.learnerpages import learner_pages, write_learner_pages
+    from coursekit.export.learnerpages import learner_pages, write_learner_pages
 
     root = next((r for r in map(notebook_root, notebooks) if r is not None), None)
     if root is None or not (root / "learners").is_dir():
@@ -329,8 +329,8 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 
 def run(args) -> int:
     """Export the notebooks; return 0, or 1 if any failed (each failure is named)."""
-    from coursekit.build import skip_slow_imports
-    from coursekit.lessons import lesson_paths
+    from coursekit.build.pipeline import skip_slow_imports
+    from coursekit.course.lessons import lesson_paths
     from coursekit.paths import course_root
 
     skip_slow_imports()

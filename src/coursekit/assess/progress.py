@@ -280,8 +280,8 @@ def has_solutions(nb: dict) -> bool:
     >>> has_solutions({"cells": [_code("gap = ...")]})
     False
     """
+    from coursekit.course.solutions import has_solution
     from coursekit.errors import CourseError
-    from coursekit.solutions import has_solution
 
     for cell in nb.get("cells", []):
         if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown"):
@@ -301,7 +301,7 @@ def default_notebooks(root: str | os.PathLike[str] | None = None) -> list[tuple[
     Raises:
         CourseError: no course folder above ``root`` (default: the working directory).
     """
-    from coursekit.lessons import read_toc
+    from coursekit.course.lessons import read_toc
     from coursekit.paths import course_root
 
     base = course_root(root)
@@ -350,7 +350,7 @@ def by_student(folder: Path, rows: list[NotebookProgress]) -> list[NotebookProgr
     >>> [(r.title, r.questions) for r in by_student(Path("s"), rows)]
     [('amina', {'q1': 'passed', 'q2': 'not run'}), ('ben', {'q1': 'not yet'})]
     """
-    from coursekit.gradebook import student_key
+    from coursekit.assess.gradebook import student_key
 
     titles = [row.title for row in rows]
     if len(set(titles)) == len(titles):

@@ -68,7 +68,7 @@ def render_page(*, student: str, exercise: str, title: str, rows, notes, protect
             ``message`` and optionally ``answer`` (the student's own value, shown short) and
             ``task`` (how the notebook names the part it is in, e.g. "Task 2.1").
         notes: what happened while the notebook ran (cell errors, time limits), plain text.
-        protection: which isolation was in force (see :mod:`coursekit.sandbox`).
+        protection: which isolation was in force (see :mod:`coursekit.kernels.sandbox`).
         warning: shown at the top when that protection is not a security boundary.
 
     Returns:

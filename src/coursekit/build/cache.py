@@ -38,7 +38,7 @@ __all__ = ["DataUse", "scan_code", "input_files", "library_files", "library_dige
 
 KEY_VERSION = "coursekit-cache/1"
 TMP_SUFFIX = ".ck-tmp"
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 # coursekit functions and the data they read. Any other use of coursekit.data (or of a name
 # that cannot be resolved statically) makes the notebook depend on every data file.
@@ -356,7 +356,8 @@ def _coursekit_imports(tree: ast.AST, package: str = "") -> set[str]:
             if node.level:
                 base = package.split(".")[: len(package.split(".")) - node.level + 1]
                 module = ".".join([*base, module] if module else base)
-            names.add(module)
+            parts = module.split(".")
+            names.update(".".join(parts[: i + 1]) for i in range(len(parts)))  # packages run too
             names.update(f"{module}.{alias.name}" for alias in node.names)
     return {n for n in names if n == "coursekit" or n.startswith("coursekit.")}
 
@@ -488,7 +489,7 @@ def environment_fingerprint() -> dict:
     >>> sorted(environment_fingerprint())
     ['kernel', 'kernel_env', 'packages', 'platform', 'python']
     """
-    from coursekit.execute import KERNEL_ENV
+    from coursekit.kernels.execute import KERNEL_ENV
 
     packages = []
     for folder in _site_dirs():

@@ -35,7 +35,7 @@ def config_dir(root: Path) -> Path:
 
 
 def _first_lesson(root: Path) -> str:
-    from coursekit.lessons import read_toc
+    from coursekit.course.lessons import read_toc
 
     return f"notebooks/{read_toc(root)[0]['file']}"
 

@@ -13,9 +13,9 @@ student release and an index page are written::
     build/assets/                    reveal.js, MathJax and CSS, shared by decks and handouts
 
 The committed notebooks are never rewritten, except a lesson's generated navigation cell
-(:func:`coursekit.lessons.write_navigation`). Executed copies are cached in
+(:func:`coursekit.course.lessons.write_navigation`). Executed copies are cached in
 ``.coursekit-cache/`` under a key of everything that can change their outputs (see
-:mod:`coursekit.cache`); exports are keyed on the whole notebook, the templates and the
+:mod:`coursekit.build.cache`); exports are keyed on the whole notebook, the templates and the
 library. A rebuild with nothing changed does no work. Every file is written atomically.
 
 >>> format_seconds(0.04), format_seconds(75.2)
@@ -36,7 +36,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from coursekit.cache import (
+from coursekit.build.cache import (
     atomic_write_text,
     content_key,
     digest_file,
@@ -123,10 +123,10 @@ def _source(cell: dict) -> str:
 def ensure_navigation(path: Path, root: Path) -> bool:
     """Regenerate a lesson's navigation cell if it is missing or stale; return True if written.
 
-    Only the generated cell changes (through :func:`coursekit.lessons.write_navigation`); an
+    Only the generated cell changes (through :func:`coursekit.course.lessons.write_navigation`); an
     up-to-date lesson is not even rewritten, so its file and timestamp stay as they were.
     """
-    from coursekit.lessons import NAV_TAG, navigation_markdown, write_navigation
+    from coursekit.course.lessons import NAV_TAG, navigation_markdown, write_navigation
 
     nb = _read_json(path)
     expected = navigation_markdown(path.name, root)
@@ -137,7 +137,7 @@ def ensure_navigation(path: Path, root: Path) -> bool:
 
 
 def _exercise_paths(root: Path) -> list[Path]:
-    """The exercise sets: ``exercises/NN-name.ipynb`` (as :mod:`coursekit.exercises` finds them)."""
+    """The exercise sets: ``exercises/NN-name.ipynb`` (as :mod:`coursekit.course.exercises` finds them)."""
     import re
 
     folder = root / "exercises"
@@ -146,14 +146,14 @@ def _exercise_paths(root: Path) -> list[Path]:
     if not (folder / "answers").is_dir():
         return []
     try:
-        from coursekit.exercises import SET_NAME
+        from coursekit.course.exercises import SET_NAME
     except ImportError:  # pragma: no cover - the module ships with coursekit
         SET_NAME = re.compile(r"^\d{2}-[\w-]+$")
     return sorted(p for p in folder.glob("*.ipynb") if SET_NAME.match(p.stem))
 
 
 def _templates_digest() -> str:
-    from coursekit.export import TEMPLATES
+    from coursekit.export.render import TEMPLATES
 
     parts = [f"{p.relative_to(TEMPLATES).as_posix()}:{digest_file(p)}"
              for p in sorted(TEMPLATES.rglob("*")) if p.is_file()]
@@ -167,17 +167,17 @@ def plan_jobs(root: Path, *, pdf: bool, environment: dict | None = None
     Args:
         root: the course root.
         pdf: whether handouts get a PDF (it changes the artefacts, so the key).
-        environment: :func:`coursekit.cache.environment_fingerprint` (computed if None).
+        environment: :func:`coursekit.build.cache.environment_fingerprint` (computed if None).
 
     Returns:
         ``(jobs, problems)``: the jobs, and ``(name, kind, message)`` for every notebook that
         cannot even be planned (listed in ``toc.yml`` but missing, or not JSON).
     """
-    from coursekit.lessons import read_toc
+    from coursekit.course.lessons import read_toc
 
     environment = environment or environment_fingerprint()
     templates = _templates_digest()
-    exporter = library_digest(["coursekit.build", "coursekit.export"])  # lint, export, templates
+    exporter = library_digest(["coursekit.build.pipeline", "coursekit.export.render"])  # lint, export, templates
     jobs, problems = [], []
     entries = [("lesson", root / "notebooks" / e["file"], str(e["title"])) for e in read_toc(root)]
     entries += [("exercise", p, p.stem) for p in _exercise_paths(root)]
@@ -242,7 +242,7 @@ def _execute_cached(nb, spec: dict):
     """Return ``(executed notebook, ran)``: from the cache when the key matches, else run it."""
     import nbformat
 
-    from coursekit.execute import run_notebook
+    from coursekit.kernels.execute import run_notebook
 
     root = Path(spec["root"])
     cached_path = _cache_file(root, spec["name"], spec["exec_key"])
@@ -313,9 +313,9 @@ def run_job(spec: dict) -> dict:
 def _build_one(spec: dict, row: dict) -> None:
     import nbformat
 
-    from coursekit import export
-    from coursekit.learnerpages import learner_pages
-    from coursekit.lessons import lint
+    from coursekit.export import render as export
+    from coursekit.export.learnerpages import learner_pages
+    from coursekit.course.lessons import lint
 
     root, out = Path(spec["root"]), Path(spec["out"])
     source = Path(spec["source"])
@@ -381,7 +381,7 @@ def _student_key(root: Path, jobs: list[Job], environment: dict) -> str:
     for name in ("notebooks/checks.json", "notebooks/toc.yml", *STUDENT_EXTRAS):
         if (root / name).is_file():
             parts.append(f"{name}:{digest_file(root / name)}")
-    parts.append(library_digest(["coursekit.build", "coursekit.release"]))
+    parts.append(library_digest(["coursekit.build.pipeline", "coursekit.assess.release"]))
     return digest_text("\n".join(parts))
 
 
@@ -391,16 +391,16 @@ def write_student_release(root: Path, out: Path, lessons: list[Job]) -> tuple[st
     It holds the executed lessons without their speaker notes, ``notebooks/toc.yml`` and the
     hashed ``notebooks/checks.json``, ``data/``, ``learners/``, ``binder/``, the course's
     JupyterLab settings (``jupyter/``), the library (so ``pip install .`` works), the student
-    exercise sets from :func:`coursekit.release.release_sets` and a README of its own
-    (:func:`coursekit.release.student_readme`); never ``instructors/``, the exercises'
+    exercise sets from :func:`coursekit.assess.release.release_sets` and a README of its own
+    (:func:`coursekit.assess.release.student_readme`); never ``instructors/``, the exercises'
     solutions or the developer README. A speaker-notes cell left in any student notebook
-    stops the release (:func:`coursekit.leaks.notes_leaks`).
+    stops the release (:func:`coursekit.assess.leaks.notes_leaks`).
     """
     import nbformat
 
-    from coursekit.leaks import notes_leaks
-    from coursekit.lessons import read_toc
-    from coursekit.release import strip_speaker_notes, student_readme
+    from coursekit.assess.leaks import notes_leaks
+    from coursekit.course.lessons import read_toc
+    from coursekit.assess.release import strip_speaker_notes, student_readme
 
     staging = Path(tempfile.mkdtemp(prefix=".student.", suffix=".ck-tmp", dir=out))
     staging.chmod(0o755)
@@ -427,14 +427,14 @@ def write_student_release(root: Path, out: Path, lessons: list[Job]) -> tuple[st
         status = "built"
         release = None
         try:
-            release = importlib.import_module("coursekit.release")
+            release = importlib.import_module("coursekit.assess.release")
         except ModuleNotFoundError as exc:
-            if exc.name != "coursekit.release":
+            if exc.name != "coursekit.assess.release":
                 raise
         release_sets = getattr(release, "release_sets", None)
         if release_sets is None:
             status = "partial"
-            detail += "; exercises skipped (coursekit.release.release_sets is not available yet)"
+            detail += "; exercises skipped (coursekit.assess.release.release_sets is not available yet)"
         elif not (root / "exercises" / "answers").is_dir():
             detail += "; no instructor exercises (exercises/answers/) to release"
         else:
@@ -467,7 +467,7 @@ def write_student_release(root: Path, out: Path, lessons: list[Job]) -> tuple[st
 
 def _index_html(root: Path, out: Path, jobs: list[Job], rows: dict[str, dict],
                 steps: list[tuple[str, str, str]], problems: list[tuple[str, str, str]]) -> str:
-    from coursekit.prepare import course_title
+    from coursekit.export.prepare import course_title
 
     title = course_title(root) or "The built course"
 
@@ -585,10 +585,10 @@ def _init_worker() -> None:
 
 
 def _warm_kernels():
-    """One zygote for the whole build (see :mod:`coursekit.warmkernel`), started before the
+    """One zygote for the whole build (see :mod:`coursekit.kernels.warmkernel`), started before the
     workers so that its imports overlap with theirs; the workers inherit its kernelspec."""
-    from coursekit import warmkernel
-    from coursekit.execute import KERNEL_ENV
+    from coursekit.kernels import warmkernel
+    from coursekit.kernels.execute import KERNEL_ENV
 
     if not warmkernel.available():
         return None
@@ -663,7 +663,7 @@ def build(root: str | os.PathLike[str] | None = None, *, out: str | os.PathLike[
         CourseError: no course here, a broken ``toc.yml``, or ``pdf=True`` without Chromium.
         KeyboardInterrupt: interrupted; files already written are complete, others untouched.
     """
-    from coursekit.export import find_chromium
+    from coursekit.export.render import find_chromium
     from coursekit.paths import course_root
 
     start = time.perf_counter()
@@ -699,7 +699,7 @@ def _lock(out: Path):
 
 def _build(root: Path, out: Path, *, jobs, pdf: bool, chromium, force: bool, progress,
            timeout: int, start: float) -> BuildReport:
-    from coursekit.export import PdfPrinter, install_assets
+    from coursekit.export.render import PdfPrinter, install_assets
 
     _clean_temporaries(out, root / CACHE_DIR)
     report = BuildReport()
@@ -778,7 +778,7 @@ def _build(root: Path, out: Path, *, jobs, pdf: bool, chromium, force: bool, pro
                 report.steps.append(("student release", "failed", str(exc)))
                 report.failures.append(message)
 
-    from coursekit.learnerpages import write_learner_pages
+    from coursekit.export.learnerpages import write_learner_pages
 
     try:  # the guides the decks and handouts link, as pages inside build/
         pages = write_learner_pages(root, out)

@@ -17,12 +17,12 @@ Both set resource limits (memory, file size, no core dumps) and preload the heav
 exercises import (``pandas``, ``matplotlib``, ``coursekit``) before the kernel starts; each
 submission still gets a new kernel process of its own.
 
-The kernel is started as ``python -m coursekit.sandbox [options] -- <ipykernel arguments>``.
+The kernel is started as ``python -m coursekit.kernels.sandbox [options] -- <ipykernel arguments>``.
 
 >>> cmd = kernel_command(Isolation("guard", "test"), workdir=Path("/w"), cwd=Path("/w/c"),
 ...                      hide=[], keep=[])
 >>> cmd[1:4], cmd[-2:]
-(['-m', 'coursekit.sandbox', '--memory-mb'], ['-f', '{connection_file}'])
+(['-m', 'coursekit.kernels.sandbox', '--memory-mb'], ['-f', '{connection_file}'])
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from coursekit.kernelside import drop_privileges, guard, limit_resources
+from coursekit.kernels.kernelside import drop_privileges, guard, limit_resources
 
 __all__ = ["Isolation", "detect", "kernel_command", "bwrap_prefix", "kernel_env", "guard",
            "limit_resources", "limits_in_force", "sandbox_uid", "etc_files", "drop_privileges",
@@ -154,7 +154,7 @@ def _python_paths() -> list[Path]:
     """The interpreter's installation: the venv, the base prefix, the library's own folder."""
     found = []
     for path in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
-                 Path(sys.executable).resolve().parent.parent, Path(__file__).resolve().parents[1]):
+                 Path(sys.executable).resolve().parent.parent, Path(__file__).resolve().parents[2]):
         path = Path(path).resolve()
         if not any(path == p or path.is_relative_to(p) for p in found) and str(path) != "/":
             found = [p for p in found if not p.is_relative_to(path)] + [path]
@@ -258,7 +258,7 @@ def kernel_env(workdir: Path) -> dict[str, str]:
     >>> env = kernel_env(Path("/w")); env["HOME"], env["PYTHONHASHSEED"]
     ('/w/home', '0')
     """
-    from coursekit.execute import KERNEL_ENV
+    from coursekit.kernels.execute import KERNEL_ENV
 
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -291,7 +291,7 @@ def kernel_command(isolation: Isolation, *, workdir: Path, cwd: Path, hide, keep
         uid: the unprivileged user id to run as (grading as root, see :func:`sandbox_uid`).
         etc: the folder of generated /etc files (see :func:`etc_files`).
     """
-    launcher = [sys.executable, "-m", "coursekit.sandbox", "--memory-mb", str(memory_mb),
+    launcher = [sys.executable, "-m", "coursekit.kernels.sandbox", "--memory-mb", str(memory_mb),
                 "--file-mb", str(file_mb)]
     if isolation.mode == "bubblewrap":
         launcher += ["--tasks", str(MAX_TASKS)] + (["--as-uid", str(uid)] if uid is not None else [])
@@ -351,7 +351,7 @@ def main(argv: list[str] | None = None) -> None:
 
     argv = list(sys.argv[1:] if argv is None else argv)
     split = argv.index("--") if "--" in argv else len(argv)
-    parser = argparse.ArgumentParser(prog="python -m coursekit.sandbox")
+    parser = argparse.ArgumentParser(prog="python -m coursekit.kernels.sandbox")
     parser.add_argument("--memory-mb", type=int, default=4096)
     parser.add_argument("--file-mb", type=int, default=256)
     parser.add_argument("--guard-write", action="append", default=[])

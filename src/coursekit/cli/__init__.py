@@ -20,15 +20,15 @@ __all__ = ["main", "COMMANDS"]
 
 # name: (module, one-line help). Keep the help here so --help needs no imports.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "build": ("coursekit.build", "build the whole course into build/ (lessons, exercises, "
+    "build": ("coursekit.build.pipeline", "build the whole course into build/ (lessons, exercises, "
               "slides, handouts, student release, index)"),
-    "keys": ("coursekit.keys", "turn plaintext answers (YAML) into a hashed checks.json key file"),
-    "grade": ("coursekit.grade", "grade a folder of submitted notebooks into a gradebook"),
-    "release": ("coursekit.release", "write student versions of the exercise sets (no solutions)"),
-    "slides": ("coursekit.export", "export offline reveal.js slide decks"),
-    "handouts": ("coursekit.export", "export offline HTML (and PDF) handouts"),
-    "progress": ("coursekit.progress", "show which self-checks you have passed, per notebook"),
-    "lab": ("coursekit.lab", "open JupyterLab at the first lesson, with the course's settings"),
+    "keys": ("coursekit.cli.keys", "turn plaintext answers (YAML) into a hashed checks.json key file"),
+    "grade": ("coursekit.assess.grade", "grade a folder of submitted notebooks into a gradebook"),
+    "release": ("coursekit.assess.release", "write student versions of the exercise sets (no solutions)"),
+    "slides": ("coursekit.export.render", "export offline reveal.js slide decks"),
+    "handouts": ("coursekit.export.render", "export offline HTML (and PDF) handouts"),
+    "progress": ("coursekit.assess.progress", "show which self-checks you have passed, per notebook"),
+    "lab": ("coursekit.cli.lab", "open JupyterLab at the first lesson, with the course's settings"),
 }
 
 

@@ -1,6 +1,6 @@
 """How tall a block is on a 1280×720 slide, and tables cut into slides of rows that fit.
 
-:mod:`coursekit.decklayout` packs slides with these estimates (in layout pixels of reveal's
+:mod:`coursekit.export.decklayout` packs slides with these estimates (in layout pixels of reveal's
 frame at the 26 px body text of ``coursekit-slides.css``; keep the two in step). They only
 need to be good: the browser test measures every slide and the deck's script shrinks a
 figure or the type a little where an estimate was short.

@@ -2,8 +2,8 @@
 
 Files written into the output folder: ``gradebook.csv`` (long: one row per student and
 question), ``totals.csv``, ``wide.csv``, ``canvas.csv`` and ``moodle.csv``
-(:mod:`coursekit.gradebook`), one feedback page per submission (:mod:`coursekit.feedback`), the
-manual-marking sheets (:mod:`coursekit.marking`) and ``grading.json``.
+(:mod:`coursekit.assess.gradebook`), one feedback page per submission (:mod:`coursekit.assess.feedback`), the
+manual-marking sheets (:mod:`coursekit.assess.marking`) and ``grading.json``.
 
 A re-run over a folder you worked in keeps your work: points typed into the blank ``points``
 of a ``manual`` row of ``gradebook.csv``, or on the ``Points:`` line of a sheet, are read back
@@ -82,9 +82,9 @@ def check_outputs(output_dir, *, force: bool = False) -> Carried:
         CourseError: a file written last time was edited in a way that cannot be carried over
             (and not ``force``); nothing has been graded or written yet.
     """
-    from coursekit.gradebook import read_gradebook
-    from coursekit.marking import memo_of, read_mark
-    from coursekit.safewrite import GeneratedFiles
+    from coursekit.assess.gradebook import read_gradebook
+    from coursekit.assess.marking import memo_of, read_mark
+    from coursekit.course.safewrite import GeneratedFiles
 
     folder = Path(output_dir)
     carried = Carried()
@@ -160,7 +160,7 @@ def _titles_and_tasks(sets) -> tuple[dict, dict]:
     """Each set's title, and each question's task as its notebook names it ("Task 2.1")."""
     import nbformat
 
-    from coursekit.grade import task_label
+    from coursekit.assess.grade import task_label
 
     titles, tasks = {}, {}
     for s in sets:
@@ -198,11 +198,12 @@ def write_report(report, output_dir: str | os.PathLike[str], *, exercises_dir,
     Raises:
         CourseError: a file would be overwritten (nothing is written then).
     """
-    from coursekit import __version__, gradebook
-    from coursekit.exercises import discover
-    from coursekit.feedback import render_page
-    from coursekit.marking import memo_of, render_sheet
-    from coursekit.safewrite import GeneratedFiles
+    from coursekit import __version__
+    from coursekit.assess import gradebook
+    from coursekit.assess.feedback import render_page
+    from coursekit.assess.marking import memo_of, render_sheet
+    from coursekit.course.exercises import discover
+    from coursekit.course.safewrite import GeneratedFiles
 
     folder = Path(output_dir)
     carried = carried if carried is not None else check_outputs(folder, force=force)
@@ -269,7 +270,7 @@ def write_report(report, output_dir: str | os.PathLike[str], *, exercises_dir,
             "changed_during_grading": [str(p) for p in report.tampered]}
     out.add("grading.json", (json.dumps(info, indent=1, ensure_ascii=False) + "\n").encode("utf-8"))
     written = out.commit(force=force, replace=carried.replace)
-    from coursekit.cache import atomic_write_bytes
+    from coursekit.build.cache import atomic_write_bytes
 
     state = {"gradebook": gradebook.read_gradebook(gradebook.gradebook_csv(rows)),
              "sheets": {**{k: v for k, v in sheets.items()}}}

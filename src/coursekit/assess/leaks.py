@@ -37,7 +37,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from coursekit.solutions import solution_lines, strip_solutions
+from coursekit.course.solutions import solution_lines, strip_solutions
 
 __all__ = ["Leak", "scan_notebook", "scan_keys", "scan_graded_hashes", "answer_strings",
            "speaker_notes", "notes_leaks",

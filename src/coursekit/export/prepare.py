@@ -1,6 +1,6 @@
 """Cells made ready for export: hidden cells out, alt text checked, a title slide, links re-pointed.
 
-Used by :mod:`coursekit.export` on a copy of the notebook. A figure or Markdown image without
+Used by :mod:`coursekit.export.render` on a copy of the notebook. A figure or Markdown image without
 alt text is an error inside the course (the lint demands alt text) and with ``strict``; in
 any other notebook it gets a placeholder that says the description is missing, and a warning
 that names the cell and the image.
@@ -20,7 +20,7 @@ from pathlib import Path
 import nbformat
 
 from coursekit.errors import CourseError, NotebookError
-from coursekit.pagechecks import GENERIC_ALT, MISSING_ALT
+from coursekit.export.pagechecks import GENERIC_ALT, MISSING_ALT
 
 __all__ = ["ExportWarning", "visible_cells", "title_slide", "check_alt", "needs_math",
            "rewrite_links", "lesson_title", "course_title", "HIDDEN_IN_SLIDES", "HIDDEN_IN_HANDOUTS",
@@ -110,8 +110,8 @@ def check_alt(cells, name: str, *, strict: bool) -> None:
 
 
 def _has_solution(cell) -> bool:
-    """True for a cell with a solution region (nbgrader/otter markers; see coursekit.solutions)."""
-    from coursekit.solutions import has_solution
+    """True for a cell with a solution region (nbgrader/otter markers; see coursekit.course.solutions)."""
+    from coursekit.course.solutions import has_solution
 
     source = _source(cell)
     if cell.get("cell_type") not in {"code", "markdown"} or "SOLUTION" not in source.upper():
@@ -276,7 +276,7 @@ def lesson_title(nb, path: Path | None = None, root: str | os.PathLike[str] | No
     """
     if path is not None:
         try:
-            from coursekit.lessons import read_toc
+            from coursekit.course.lessons import read_toc
 
             for entry in read_toc(root if root is not None else path.parent):
                 if entry["file"] == path.name:

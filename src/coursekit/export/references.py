@@ -15,7 +15,7 @@ import re
 
 import nbformat
 
-from coursekit.slidefit import blocks
+from coursekit.export.slidefit import blocks
 
 __all__ = ["short_sources", "split_caption", "references_in", "gather_sources", "unique_references"]
 

@@ -8,7 +8,7 @@ working folder and environment, so outputs are exactly those of a cold kernel (t
 compare them).
 
 It plugs in through Jupyter's own mechanism: the worker puts a ``python3`` kernelspec first on
-``JUPYTER_PATH`` whose command is a tiny stub (``python -m coursekit.warmkernel launch``). The
+``JUPYTER_PATH`` whose command is a tiny stub (``python -m coursekit.kernels.warmkernel launch``). The
 stub asks the zygote for a kernel, relays signals (interrupts, termination) to it and exits
 when it does; the kernel exits if the stub is killed. If the zygote cannot be reached the stub
 becomes an ordinary kernel, so nothing depends on this speed-up. Linux only (it needs
@@ -62,12 +62,12 @@ class WarmKernels:
         folder = Path(self._folder.name)
         self.socket_path = str(folder / "zygote.sock")
         self._zygote = subprocess.Popen(
-            [sys.executable, "-m", "coursekit.warmkernel", "serve", self.socket_path],
+            [sys.executable, "-m", "coursekit.kernels.warmkernel", "serve", self.socket_path],
             env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
         spec = folder / "kernels" / "python3"
         spec.mkdir(parents=True)
         (spec / "kernel.json").write_text(json.dumps({
-            "argv": [sys.executable, "-m", "coursekit.warmkernel", "launch", self.socket_path,
+            "argv": [sys.executable, "-m", "coursekit.kernels.warmkernel", "launch", self.socket_path,
                      str(self._zygote.pid), "{connection_file}"],
             "display_name": "Python 3 (ipykernel)",
             "language": "python",
@@ -262,5 +262,5 @@ if __name__ == "__main__":  # pragma: no cover - run as a subprocess
     elif sys.argv[1:2] == ["launch"]:
         _launch(sys.argv[2], int(sys.argv[3]), sys.argv[4])
     else:
-        sys.exit("usage: python -m coursekit.warmkernel serve SOCKET | "
+        sys.exit("usage: python -m coursekit.kernels.warmkernel serve SOCKET | "
                  "launch SOCKET ZYGOTE_PID CONNECTION_FILE")

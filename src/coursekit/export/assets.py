@@ -15,12 +15,12 @@ from importlib import metadata
 from importlib.util import find_spec
 from pathlib import Path
 
-from coursekit.cache import digest_file, digest_text
+from coursekit.build.cache import digest_file, digest_text
 from coursekit.errors import CourseError
 
 __all__ = ["install_assets", "TEMPLATES", "ASSETS_STAMP"]
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 ASSETS_STAMP = ".coursekit-assets.json"
 
 

@@ -1,6 +1,6 @@
 """Lay a notebook out as a talk: code out, one figure per slide, tables and prose cut to fit.
 
-The exporter (:mod:`coursekit.export`) calls :func:`lay_out_slides` on a copy of the notebook
+The exporter (:mod:`coursekit.export.render`) calls :func:`lay_out_slides` on a copy of the notebook
 just before nbconvert renders it, and :func:`lay_out_handout` before a handout. Both work on
 the shared conventions: a code cell's input is shown only with the tag ``slides-show-code``
 (handouts: only when asked for); a machinery cell (``metadata.jupyter.source_hidden``) never
@@ -22,8 +22,8 @@ import re
 
 import nbformat
 
-from coursekit.references import gather_sources, split_caption, unique_references
-from coursekit.slidefit import (
+from coursekit.export.references import gather_sources, split_caption, unique_references
+from coursekit.export.slidefit import (
     BUDGET,
     PRE_CPL,
     PRE_LINE,

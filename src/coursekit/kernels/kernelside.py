@@ -1,7 +1,7 @@
 """Inside a grading kernel: the guard's audit hook, resource limits, dropping root.
 
 These run in the kernel process (or the zygote it is forked from) before any submitted code;
-:mod:`coursekit.sandbox` builds the commands that call them and re-exports them.
+:mod:`coursekit.kernels.sandbox` builds the commands that call them and re-exports them.
 """
 
 from __future__ import annotations

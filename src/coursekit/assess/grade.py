@@ -7,20 +7,20 @@ the grader:
 1. reads it without ever changing, moving or deleting it, and tells which exercise set it is
    (its ``coursekit`` metadata, its file name, its cells, or ``--set``);
 2. runs its code cells in a new kernel, inside a throwaway working copy of the course's data,
-   under the isolation :mod:`coursekit.sandbox` reports, with a time limit per cell (the cell is
+   under the isolation :mod:`coursekit.kernels.sandbox` reports, with a time limit per cell (the cell is
    interrupted and the run goes on) and per notebook (the kernel is killed), and a cap on the
    output it keeps; kernels run in parallel, one per CPU core, each forked from a warm process
-   that has the heavy imports done (:mod:`coursekit.zygote`; ``--cold`` starts each as a new
+   that has the heavy imports done (:mod:`coursekit.kernels.zygote`; ``--cold`` starts each as a new
    process instead);
 3. reads each graded question's variable out of the kernel through a reader planted before
-   the first cell (:mod:`coursekit.readout`: no hook the notebook installs can forge it) and
+   the first cell (:mod:`coursekit.assess.readout`: no hook the notebook installs can forge it) and
    judges it *in the grader* with the instructor's key built from ``exercises/answers/`` (a
    submission's own check calls, key file or edited library change nothing);
 4. records every failure as a status for that student and goes on, saving each result as soon
-   as it is graded (:mod:`coursekit.journal`), so Ctrl+C keeps them and a rerun resumes.
+   as it is graded (:mod:`coursekit.assess.journal`), so Ctrl+C keeps them and a rerun resumes.
 
-:mod:`coursekit.report` writes the gradebooks (:mod:`coursekit.gradebook`), the feedback pages,
-the manual-marking sheets (:mod:`coursekit.marking`) and ``grading.json``. Statuses:
+:mod:`coursekit.assess.report` writes the gradebooks (:mod:`coursekit.assess.gradebook`), the feedback pages,
+the manual-marking sheets (:mod:`coursekit.assess.marking`) and ``grading.json``. Statuses:
 ``correct``, ``incorrect``, ``unanswered``, ``missing`` (the variable is gone), ``crashed``
 (its answer cell raised an error or was stopped), ``manual`` (rubric, points left blank for the
 instructor), ``error`` (the run stopped before the answer could be read) and ``invalid`` (not
@@ -48,9 +48,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from coursekit.assess.gradebook import COLUMNS
+from coursekit.assess.report import write_report
 from coursekit.errors import CourseError
-from coursekit.gradebook import COLUMNS
-from coursekit.report import write_report
 
 __all__ = ["Options", "Submission", "Outcome", "Report", "find_submissions", "read_submission",
            "grade_folder", "write_report", "configure", "run", "COLUMNS", "STATUSES", "MISSING"]
@@ -198,7 +198,7 @@ def student_id(path: Path, root: Path) -> str:
     >>> student_id(Path(os.fsdecode(b"/s/caf\\xe9.ipynb")), Path("/s"))
     'caf\\\\xe9.ipynb'
     """
-    from coursekit.gradebook import clean_text
+    from coursekit.assess.gradebook import clean_text
 
     return clean_text(path.relative_to(root).as_posix())
 
@@ -249,7 +249,7 @@ def read_submission(path: Path, root: Path, sets: list, forced: str | None = Non
     Args:
         path: the file.
         root: the submissions folder (the student id is the path inside it).
-        sets: the exercise sets (from :func:`coursekit.exercises.discover`).
+        sets: the exercise sets (from :func:`coursekit.course.exercises.discover`).
         forced: the set every submission belongs to (``--set``), if given.
 
     Returns:
@@ -435,7 +435,7 @@ def _capital(text: str) -> str:
 
 
 def _cap(text: str) -> str:
-    from coursekit.gradebook import cap
+    from coursekit.assess.gradebook import cap
 
     return cap(text)
 
@@ -483,7 +483,7 @@ def _kill(km) -> None:
 
 def _hidden(paths: _Paths) -> tuple[list[Path], list[Path]]:
     """What a kernel must not see, and what it must still read inside those folders."""
-    keep = [Path(sys.prefix).resolve(), Path(__file__).resolve().parents[1]]
+    keep = [Path(sys.prefix).resolve(), Path(__file__).resolve().parents[2]]
     hide = sorted({paths.course, paths.submissions, paths.output, paths.exercises, paths.temp})
     return hide, keep
 
@@ -498,9 +498,9 @@ async def _run(sub: Submission, workdir: Path, paths: _Paths, options: Options, 
     from jupyter_client.manager import AsyncKernelManager
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-    from coursekit.kernelclient import die_with_grader, runner_class, spec_manager
-    from coursekit.readout import plant_reader, read_values
-    from coursekit.sandbox import MAX_TASKS, kernel_command, kernel_env
+    from coursekit.assess.readout import plant_reader, read_values
+    from coursekit.kernels.kernelclient import die_with_grader, runner_class, spec_manager
+    from coursekit.kernels.sandbox import MAX_TASKS, kernel_command, kernel_env
 
     cwd = _prepare_workdir(workdir, paths)
     uid = getattr(slot, "uid", None) if isolation.mode == "bubblewrap" else None
@@ -807,7 +807,7 @@ def grade_folder(submissions: str | os.PathLike[str], *, exercises_dir: str | os
         options: limits and choices (see :class:`Options`).
         progress: show a progress bar on stderr.
         resume: save each result in ``output_dir`` as soon as it is graded
-            (:mod:`coursekit.journal`) and reuse those of an earlier run for unchanged files.
+            (:mod:`coursekit.assess.journal`) and reuse those of an earlier run for unchanged files.
 
     Returns:
         The :class:`Report` (``interrupted`` if Ctrl+C stopped it: then only the submissions
@@ -817,10 +817,10 @@ def grade_folder(submissions: str | os.PathLike[str], *, exercises_dir: str | os
         CourseError: the batch itself cannot run (no such folder, a broken answers file,
             bubblewrap required but unavailable, no data folder).
     """
-    from coursekit.exercises import build_exercise_keys, discover, keys_text
+    from coursekit.course.exercises import build_exercise_keys, discover, keys_text
     from coursekit.formcheck import student_keys
+    from coursekit.kernels.sandbox import detect
     from coursekit.paths import course_root
-    from coursekit.sandbox import detect
 
     options = options or Options()
     started = time.monotonic()
@@ -846,7 +846,7 @@ def grade_folder(submissions: str | os.PathLike[str], *, exercises_dir: str | os
     journal = None
     if output_dir and resume:
         from coursekit import __version__
-        from coursekit.journal import Journal
+        from coursekit.assess.journal import Journal
 
         fingerprint = hashlib.sha256(json.dumps(
             [__version__, paths.keys_text, isolation.mode, options.cell_timeout, options.timeout,
@@ -958,8 +958,8 @@ class _Slot:
 
 
 async def _make_slots(count: int, paths: _Paths, options: Options, isolation) -> list[_Slot]:
-    from coursekit import zygote as warm
-    from coursekit.sandbox import etc_files, kernel_env, sandbox_uid
+    from coursekit.kernels import zygote as warm
+    from coursekit.kernels.sandbox import etc_files, kernel_env, sandbox_uid
 
     slots = []
     for number in range(count):
@@ -1096,7 +1096,7 @@ def configure(parser, name: str) -> None:
 
 def run(args) -> int:
     """Run ``coursekit grade``; exit 0 whenever the batch ran, whatever the submissions held."""
-    from coursekit.release import default_folders
+    from coursekit.assess.release import default_folders
 
     exercises = args.exercises or default_folders()[0]
     submissions = args.submissions.resolve()
@@ -1108,8 +1108,8 @@ def run(args) -> int:
                           "Choose another folder with -o.")
     if output.is_relative_to(Path(exercises).resolve()):
         raise CourseError(f"{output}: the report must not go inside the instructor folder.")
-    from coursekit.report import GUARD_WARNING, check_outputs
-    from coursekit.sandbox import detect
+    from coursekit.assess.report import GUARD_WARNING, check_outputs
+    from coursekit.kernels.sandbox import detect
 
     options = Options(cell_timeout=args.cell_timeout, timeout=args.timeout, jobs=args.jobs,
                       memory_mb=args.memory_mb, isolation=args.isolation, set_name=args.set_name,

@@ -6,9 +6,9 @@ a placeholder, outputs and execution counts cleared, metadata cut down to what a
 plus one hashed ``release/checks.json`` for the self-checks. The plaintext answers never leave
 ``exercises/answers/``.
 
-Before anything is written the leak scan (:mod:`coursekit.leaks`) checks every notebook and the
+Before anything is written the leak scan (:mod:`coursekit.assess.leaks`) checks every notebook and the
 key file; one leak stops the release. Files a student or instructor changed since the last
-release are never overwritten (:mod:`coursekit.safewrite`) unless ``--force`` is given.
+release are never overwritten (:mod:`coursekit.course.safewrite`) unless ``--force`` is given.
 
 >>> import nbformat
 >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
@@ -29,16 +29,7 @@ import ast
 import os
 from pathlib import Path
 
-from coursekit.errors import CourseError
-from coursekit.exercises import (
-    ExerciseSet,
-    Question,  # noqa: F401  (used by the doctests)
-    build_exercise_keys,
-    discover,
-    keys_text,
-)
-from coursekit.formcheck import student_keys
-from coursekit.leaks import (
+from coursekit.assess.leaks import (
     CELL_METADATA,
     answer_strings,
     scan_graded_hashes,
@@ -46,8 +37,17 @@ from coursekit.leaks import (
     scan_notebook,
     speaker_notes,
 )
-from coursekit.safewrite import GeneratedFiles
-from coursekit.solutions import assigned_names, regions, strip_solutions
+from coursekit.course.exercises import (
+    ExerciseSet,
+    Question,  # noqa: F401  (used by the doctests)
+    build_exercise_keys,
+    discover,
+    keys_text,
+)
+from coursekit.course.safewrite import GeneratedFiles
+from coursekit.course.solutions import assigned_names, regions, strip_solutions
+from coursekit.errors import CourseError
+from coursekit.formcheck import student_keys
 
 __all__ = ["release_sets", "student_notebook", "check_structure", "check_instructor_keys",
            "default_folders", "strip_speaker_notes", "student_readme", "configure", "run",
@@ -59,7 +59,7 @@ LANGUAGE_INFO = ("name", "version", "mimetype", "file_extension", "codemirror_mo
                  "nbconvert_exporter", "pygments_lexer")
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 SECRET_TAG = ("solution", "hidden", "answer")
-STUDENT_README = Path(__file__).resolve().parent / "templates" / "student" / "README.md"
+STUDENT_README = Path(__file__).resolve().parents[1] / "templates" / "student" / "README.md"
 
 
 def strip_speaker_notes(nb):
@@ -108,7 +108,7 @@ def student_readme(release: str | os.PathLike[str], lessons: list[dict]) -> str:
     """
     from string import Template
 
-    from coursekit.prepare import course_title
+    from coursekit.export.prepare import course_title
 
     release = Path(release)
     if not lessons:
@@ -205,7 +205,7 @@ def student_notebook(exercise: ExerciseSet, nb):
     """Return the student version of the instructor notebook ``nb`` (a new notebook).
 
     Speaker notes are left out, solution regions become placeholders, outputs and execution
-    counts are cleared, cell metadata keeps only :data:`coursekit.leaks.CELL_METADATA` (minus
+    counts are cleared, cell metadata keeps only :data:`coursekit.assess.leaks.CELL_METADATA` (minus
     solution tags), answer cells are marked ``{"coursekit": {"questions": [...]}}``, and only
     attachments the visible text still uses are kept.
 
@@ -275,7 +275,7 @@ def check_instructor_keys(exercises_dir, *, update: bool = False) -> bool:
     Raises:
         CourseError: the file is missing or stale and ``update`` is false.
     """
-    from coursekit.cache import atomic_write_text
+    from coursekit.build.cache import atomic_write_text
 
     sets = discover(exercises_dir)
     text = keys_text(build_exercise_keys(sets))

@@ -16,7 +16,7 @@ import html
 import re
 from pathlib import Path
 
-from coursekit.cache import atomic_write_text
+from coursekit.build.cache import atomic_write_text
 
 __all__ = ["learner_pages", "write_learner_pages", "render_markdown", "PAGE_CSS"]
 
@@ -75,7 +75,7 @@ def write_learner_pages(root: Path, out: Path) -> list[Path]:
         if target.is_file() and target.stat().st_mtime >= max(source.stat().st_mtime, code):
             written.append(target)
             continue
-        from coursekit.prepare import rewrite_links
+        from coursekit.export.prepare import rewrite_links
 
         text = source.read_text(encoding="utf-8")
         heading = re.search(r"^#\s+(.+)$", text, re.M)

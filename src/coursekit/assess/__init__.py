@@ -1,0 +1,1 @@
+"""Release, leak scan, grading, gradebook, feedback, progress."""

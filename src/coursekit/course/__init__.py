@@ -1,0 +1,1 @@
+"""The course model: folders and files, the table of contents, notebook vocabulary, lint, exercise sets."""

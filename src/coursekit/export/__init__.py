@@ -1,0 +1,1 @@
+"""Notebook to offline HTML: slides and handouts, assets, PDF."""

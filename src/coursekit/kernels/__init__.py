@@ -1,0 +1,1 @@
+"""Running notebooks: the executor, the fork server, the sandbox."""
