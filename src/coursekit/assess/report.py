@@ -160,7 +160,7 @@ def _titles_and_tasks(sets) -> tuple[dict, dict]:
     """Each set's title, and each question's task as its notebook names it ("Task 2.1")."""
     import nbformat
 
-    from coursekit.assess.grade import task_label
+    from coursekit.assess.submissions import task_label
 
     titles, tasks = {}, {}
     for s in sets:
