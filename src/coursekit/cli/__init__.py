@@ -27,7 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "release": ("coursekit.assess.release", "write student versions of the exercise sets (no solutions)"),
     "slides": ("coursekit.export.render", "export offline reveal.js slide decks"),
     "handouts": ("coursekit.export.render", "export offline HTML (and PDF) handouts"),
-    "progress": ("coursekit.assess.progress", "show which self-checks you have passed, per notebook"),
+    "progress": ("coursekit.cli.progress", "show which self-checks you have passed, per notebook"),
     "lab": ("coursekit.cli.lab", "open JupyterLab at the first lesson, with the course's settings"),
 }
 
