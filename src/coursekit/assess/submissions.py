@@ -134,86 +134,18 @@ def read_submission(path: Path, root: Path, sets: list, forced: str | None = Non
         what is wrong and what to do when it cannot be run.
     """
     sub = Submission(path, student_id(path, root))
-    fix = FIX
     # Until the notebook is read, only --set or the file name can tell its set; a file that
     # cannot be run still gets a row (and zero points) for each question of that set, so the
     # student stays in the set's totals.
     sub.exercise = set_by_name(path, sets, forced)
     try:
-        info = os.lstat(path)
-    except OSError as exc:
-        sub.problem = f"{sub.student}: cannot be read ({exc.strerror}). {fix}"
+        data = _read_bytes(sub.student, path)
+        sub.digest = hashlib.sha256(data).hexdigest()
+        doc = _parse(sub.student, path, data)
+        sub.cells = _code_cells(sub.student, doc["cells"])
+    except _Unreadable as exc:
+        sub.problem = str(exc)
         return sub
-    if stat.S_ISLNK(info.st_mode):
-        sub.problem = (f"{sub.student}: is a symbolic link; the grader does not follow links. "
-                       "Submit the notebook file itself.")
-        return sub
-    if stat.S_ISDIR(info.st_mode):
-        sub.problem = (f"{sub.student}: is a hidden folder; the grader does not look inside "
-                       "hidden folders. Move the notebooks out of it." if path.name.startswith(".")
-                       else f"{sub.student}: is a folder, not a notebook file (anything inside "
-                       "it is graded on its own rows). Submit the .ipynb file itself.")
-        return sub
-    if not stat.S_ISREG(info.st_mode):
-        sub.problem = f"{sub.student}: is not a regular file. Submit the .ipynb file itself."
-        return sub
-    if info.st_size > MAX_SUBMISSION_BYTES:
-        sub.problem = (f"{sub.student}: is {info.st_size / 2**20:.0f} MB, more than the "
-                       f"{MAX_SUBMISSION_BYTES // 2**20} MB a notebook may be. Clear the outputs "
-                       "(Edit > Clear Outputs of All Cells), save, and resubmit.")
-        return sub
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_SUBMISSION_BYTES + 1)
-    except OSError as exc:
-        sub.problem = f"{sub.student}: cannot be read ({exc.strerror}). {fix}"
-        return sub
-    sub.digest = hashlib.sha256(data).hexdigest()
-    if not path.name.lower().endswith(".ipynb") and not data.lstrip()[:1] == b"{":
-        sub.problem = (f"{sub.student}: is not a notebook (a .ipynb file). Submit the notebook "
-                       "itself, not an export or a screenshot.")
-        return sub
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        sub.problem = f"{sub.student}: is not UTF-8 text, so it is not a notebook file. {fix}"
-        return sub
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        sub.problem = (f"{sub.student}: is not valid JSON (line {exc.lineno}, column "
-                       f"{exc.colno}: {exc.msg}); the file is damaged or was edited by hand. {fix}")
-        return sub
-    except RecursionError:
-        sub.problem = f"{sub.student}: its JSON is nested too deeply to be a notebook. {fix}"
-        return sub
-    cells = doc.get("cells") if isinstance(doc, dict) else None
-    if isinstance(doc, dict) and doc.get("nbformat") == 3:
-        sub.problem = (f"{sub.student}: is an old version-3 notebook. Open it in JupyterLab and "
-                       "save it again, which converts it to version 4, then resubmit it.")
-        return sub
-    if not isinstance(cells, list):
-        sub.problem = (f"{sub.student}: is JSON but not a Jupyter notebook (it has no list of "
-                       f"cells). {fix}")
-        return sub
-    heading = ""
-    for index, cell in enumerate(cells):
-        if isinstance(cell, dict) and cell.get("cell_type") == "markdown":
-            text = _source(cell.get("source", "")) or ""
-            heading = next((line for line in text.splitlines() if line.startswith("#")), heading)
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
-            continue
-        source = _source(cell.get("source", ""))
-        if source is None:
-            sub.problem = (f"{sub.student}, cell {index}: its source is not text, so the "
-                           f"notebook is damaged. {fix}")
-            return sub
-        meta = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
-        marks = meta.get("coursekit") if isinstance(meta.get("coursekit"), dict) else {}
-        questions = marks.get("questions") if isinstance(marks.get("questions"), list) else []
-        sub.cells.append({"index": index, "source": source, "id": str(cell.get("id", "")),
-                          "task": task_label(heading),
-                          "questions": [q for q in questions if isinstance(q, str)]})
     sub.exercise = _identify(sub, doc, sets, forced)
     if sub.exercise is None:
         names = ", ".join(s.name for s in sets)
@@ -222,6 +154,84 @@ def read_submission(path: Path, root: Path, sets: list, forced: str | None = Non
                        f"(one of {names}) or rename the file to include the set name.")
     return sub
 
+
+class _Unreadable(Exception):
+    """Why a submitted entry cannot be run, in words for the student."""
+
+
+def _read_bytes(student: str, path: Path) -> bytes:
+    """The file's bytes, if it is a regular file of a notebook's size (links are not followed)."""
+    try:
+        info = os.lstat(path)
+    except OSError as exc:
+        raise _Unreadable(f"{student}: cannot be read ({exc.strerror}). {FIX}") from None
+    if stat.S_ISLNK(info.st_mode):
+        raise _Unreadable(f"{student}: is a symbolic link; the grader does not follow links. "
+                          "Submit the notebook file itself.")
+    if stat.S_ISDIR(info.st_mode):
+        raise _Unreadable(f"{student}: is a hidden folder; the grader does not look inside "
+                          "hidden folders. Move the notebooks out of it." if path.name.startswith(".")
+                          else f"{student}: is a folder, not a notebook file (anything inside "
+                          "it is graded on its own rows). Submit the .ipynb file itself.")
+    if not stat.S_ISREG(info.st_mode):
+        raise _Unreadable(f"{student}: is not a regular file. Submit the .ipynb file itself.")
+    if info.st_size > MAX_SUBMISSION_BYTES:
+        raise _Unreadable(f"{student}: is {info.st_size / 2**20:.0f} MB, more than the "
+                          f"{MAX_SUBMISSION_BYTES // 2**20} MB a notebook may be. Clear the "
+                          "outputs (Edit > Clear Outputs of All Cells), save, and resubmit.")
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(MAX_SUBMISSION_BYTES + 1)
+    except OSError as exc:
+        raise _Unreadable(f"{student}: cannot be read ({exc.strerror}). {FIX}") from None
+
+
+def _parse(student: str, path: Path, data: bytes) -> dict:
+    """The notebook's JSON, if it is a version-4 notebook with a list of cells."""
+    if not path.name.lower().endswith(".ipynb") and not data.lstrip()[:1] == b"{":
+        raise _Unreadable(f"{student}: is not a notebook (a .ipynb file). Submit the notebook "
+                          "itself, not an export or a screenshot.")
+    try:
+        doc = json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise _Unreadable(f"{student}: is not UTF-8 text, so it is not a notebook file. "
+                          f"{FIX}") from None
+    except json.JSONDecodeError as exc:
+        raise _Unreadable(f"{student}: is not valid JSON (line {exc.lineno}, column "
+                          f"{exc.colno}: {exc.msg}); the file is damaged or was edited by hand. "
+                          f"{FIX}") from None
+    except RecursionError:
+        raise _Unreadable(f"{student}: its JSON is nested too deeply to be a notebook. "
+                          f"{FIX}") from None
+    if isinstance(doc, dict) and doc.get("nbformat") == 3:
+        raise _Unreadable(f"{student}: is an old version-3 notebook. Open it in JupyterLab and "
+                          "save it again, which converts it to version 4, then resubmit it.")
+    if not isinstance(doc, dict) or not isinstance(doc.get("cells"), list):
+        raise _Unreadable(f"{student}: is JSON but not a Jupyter notebook (it has no list of "
+                          f"cells). {FIX}")
+    return doc
+
+
+def _code_cells(student: str, cells: list) -> list[dict]:
+    """Each code cell: its index among all cells, source, id, task and the questions it answers."""
+    found, heading = [], ""
+    for index, cell in enumerate(cells):
+        if isinstance(cell, dict) and cell.get("cell_type") == "markdown":
+            text = _source(cell.get("source", "")) or ""
+            heading = next((line for line in text.splitlines() if line.startswith("#")), heading)
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        source = _source(cell.get("source", ""))
+        if source is None:
+            raise _Unreadable(f"{student}, cell {index}: its source is not text, so the "
+                              f"notebook is damaged. {FIX}")
+        meta = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
+        marks = meta.get("coursekit") if isinstance(meta.get("coursekit"), dict) else {}
+        questions = marks.get("questions") if isinstance(marks.get("questions"), list) else []
+        found.append({"index": index, "source": source, "id": str(cell.get("id", "")),
+                      "task": task_label(heading),
+                      "questions": [q for q in questions if isinstance(q, str)]})
+    return found
 
 
 def task_label(heading: str) -> str:

@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 from coursekit.assess.model import CELL_TIMEOUT, MEMORY_MB, NOTEBOOK_TIMEOUT, Options
-from coursekit.errors import CourseError
 
 __all__ = ["configure", "run"]
 
@@ -40,19 +39,18 @@ def run(args) -> int:
     """Run ``coursekit grade``; exit 0 whenever the batch ran, whatever the submissions held."""
     from coursekit.assess.batch import grade_folder
     from coursekit.assess.model import default_folders
-    from coursekit.assess.report import GUARD_WARNING, check_outputs, write_report
+    from coursekit.assess.report import (
+        GUARD_WARNING,
+        check_output_folder,
+        check_outputs,
+        write_report,
+    )
     from coursekit.kernels.sandbox import detect
 
     exercises = args.exercises or default_folders()[0]
     submissions = args.submissions.resolve()
     output = (args.output or submissions.parent / "grades").resolve()
-    if output == submissions or output.is_relative_to(submissions) or submissions.is_relative_to(
-            output):
-        raise CourseError(f"{output}: the report must go outside the submissions folder "
-                          f"{submissions} (and not around it), so no submission is touched. "
-                          "Choose another folder with -o.")
-    if output.is_relative_to(Path(exercises).resolve()):
-        raise CourseError(f"{output}: the report must not go inside the instructor folder.")
+    check_output_folder(output, submissions=submissions, exercises=Path(exercises))
     options = Options(cell_timeout=args.cell_timeout, timeout=args.timeout, jobs=args.jobs,
                       memory_mb=args.memory_mb, isolation=args.isolation, set_name=args.set_name,
                       warm=not args.cold)
@@ -66,6 +64,17 @@ def run(args) -> int:
                           options=options, progress=sys.stderr.isatty())
     written = write_report(report, output, exercises_dir=exercises, force=args.force,
                            carried=carried)
+    _summary(report, output, written)
+    if report.interrupted:
+        print(f"interrupted: {len(report.outcomes)} of {report.total} submission(s) graded and "
+              "written; run the same command again to grade the rest (graded ones are kept).",
+              file=sys.stderr)
+        return 130
+    return 0
+
+
+def _summary(report, output: Path, written: list) -> None:
+    """What the run did, in a few lines: counts, kernels, protection, files, warnings."""
     counts: dict[str, int] = {}
     for row in report.rows():
         counts[row["status"]] = counts.get(row["status"], 0) + 1
@@ -83,9 +92,3 @@ def run(args) -> int:
         print("WARNING: these files changed while grading (a submission may have written to "
               "them; rerun with bubblewrap):\n  " + "\n  ".join(map(str, report.tampered)),
               file=sys.stderr)
-    if report.interrupted:
-        print(f"interrupted: {len(report.outcomes)} of {report.total} submission(s) graded and "
-              "written; run the same command again to grade the rest (graded ones are kept).",
-              file=sys.stderr)
-        return 130
-    return 0
