@@ -21,7 +21,8 @@ False
 
 from __future__ import annotations
 
-from coursekit.checks import CheckResult, _decimal, _strip_unit, normalise
+from coursekit.answers import as_decimal, normalise, strip_unit
+from coursekit.checks import CheckResult
 
 __all__ = ["form_entry", "student_keys", "evaluate_form", "FormResult", "FORM_NOTE", "FORM_FIELDS"]
 
@@ -82,7 +83,7 @@ def _form_problem(entry: dict, answer) -> tuple[str | None, str]:
     """Return (problem, what the answer is) for ``answer``; problem None when the form is right."""
     kind = entry.get("kind")
     if kind == "number":
-        value = _decimal(_strip_unit(entry, answer))
+        value = as_decimal(strip_unit(entry, answer))
         bounds = entry.get("range")
         if bounds and not (bounds[0] <= value <= bounds[1]):
             return (f"{value:f} is outside the range this question allows ({bounds[0]} to "
