@@ -43,9 +43,7 @@ True
 from __future__ import annotations
 
 import difflib
-import html
 import math
-from dataclasses import dataclass
 from decimal import Decimal
 
 from coursekit.answers import (
@@ -70,6 +68,7 @@ from coursekit.keyfile import (
     near_hashes,
     number_hashes,
 )
+from coursekit.results import CheckResult
 
 __all__ = ["check", "evaluate", "build_keys", "load_keys", "find_keys", "normalise",
            "CheckResult", "KEY_FORMAT", "KEY_FILE"]
@@ -82,36 +81,6 @@ PERCENT_SLIP = ("that looks like a percentage. The question asks for a share wri
 
 SIGN_SLIP = ("check the order of your subtraction (later minus earlier, or the larger minus the "
              "smaller), and whether the question asks for a change or for the size of a gap.")
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """The outcome of one check: the question, whether it passed, and the feedback shown.
-
-    It holds no expected answer, so printing or storing it reveals nothing.
-    """
-
-    question: str
-    passed: bool
-    message: str
-
-    def __bool__(self) -> bool:
-        return self.passed
-
-    def __repr__(self) -> str:
-        return self.message
-
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        colour = "#1a7f37" if self.passed else "#9a6700"
-        body = html.escape(self.message)
-        data = {
-            "text/plain": self.message,
-            "text/html": f'<div class="coursekit-check" role="status" '
-            f'style="border-left:4px solid {colour};padding:4px 8px">{body}</div>',
-        }
-        # The progress view reads this marker back from saved notebooks.
-        meta = {"coursekit": {"question": self.question, "passed": self.passed}}
-        return data, meta
 
 
 def _slip(question: str, entry: dict, answer, accepted: set[str]) -> str | None:

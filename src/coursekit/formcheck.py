@@ -22,7 +22,7 @@ False
 from __future__ import annotations
 
 from coursekit.answers import as_decimal, normalise, strip_unit
-from coursekit.checks import CheckResult
+from coursekit.results import FormResult
 
 __all__ = ["form_entry", "student_keys", "evaluate_form", "FormResult", "FORM_NOTE", "FORM_FIELDS"]
 
@@ -30,15 +30,6 @@ FORM_NOTE = "This checks the form of your answer; your instructor's grader judge
 # What a form entry may hold: nothing derived from the answer but its kind and precision.
 FORM_FIELDS = ("id", "kind", "check", "points", "variable", "unit", "choices", "step", "range")
 MAX_TEXT = 300
-
-
-class FormResult(CheckResult):
-    """A :class:`CheckResult` whose saved marker says it judged the form only."""
-
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        data, meta = super()._repr_mimebundle_(include, exclude)
-        meta["coursekit"]["form"] = True
-        return data, meta
 
 
 def form_entry(entry: dict, spec: dict | None = None) -> dict:
