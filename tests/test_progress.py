@@ -17,7 +17,7 @@ from saved_cells import saved_check
 
 from coursekit.assess import progress
 from coursekit.assess.selfchecks import NOT_RUN, NOT_YET, PASSED, question_ids
-from coursekit.cli.keys import write_keys
+from coursekit.course.answerkeys import write_keys
 from coursekit.kernels.execute import run_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
