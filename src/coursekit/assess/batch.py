@@ -77,9 +77,9 @@ def grade_folder(submissions: str | os.PathLike[str], *, exercises_dir: str | os
             bubblewrap required but unavailable, no data folder).
     """
     from coursekit.course.exercises import build_exercise_keys, discover, keys_text
+    from coursekit.course.model import Course
     from coursekit.formcheck import student_keys
     from coursekit.kernels.sandbox import detect
-    from coursekit.paths import course_root
 
     options = options or Options()
     started = time.monotonic()
@@ -89,16 +89,16 @@ def grade_folder(submissions: str | os.PathLike[str], *, exercises_dir: str | os
     sets = discover(exercises_dir)
     keys = build_exercise_keys(sets)
     isolation = detect(options.isolation)
-    root = course_root(exercises_dir)
+    course = Course.find(exercises_dir)
     output = Path(output_dir).resolve() if output_dir else submissions.parent / "grades"
     if options.set_name and not any(options.set_name in (s.name, s.name.split("-")[0])
                                     for s in sets):
         raise CourseError(f"--set {options.set_name}: no such exercise set. The sets are: "
                           f"{', '.join(s.name for s in sets)}.")
     temp = Path(tempfile.mkdtemp(prefix="ckg-", dir="/tmp" if os.path.isdir("/tmp") else None))
-    paths = Paths(course=root, data=root / "data", submissions=submissions, output=output,
-                   exercises=exercises_dir, temp=temp, fontcache=_font_cache(),
-                   keys_text=keys_text(student_keys(keys, sets)))  # the students' form-only key
+    paths = Paths(course=course.root, data=course.data, submissions=submissions, output=output,
+                  exercises=exercises_dir, temp=temp, fontcache=_font_cache(),
+                  keys_text=keys_text(student_keys(keys, sets)))  # the students' form-only key
     protected = _protected_files(exercises_dir, files)
     before = _digests(protected)
     subs = [read_submission(path, submissions, sets, options.set_name) for path in files]

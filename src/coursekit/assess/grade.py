@@ -32,26 +32,17 @@ a notebook that could be run).
 The command line is :mod:`coursekit.cli.grade`.
 
 >>> from coursekit.assess import grade
->>> grade.Options().memory_mb == grade.MEMORY_MB, "crashed" in grade.STATUSES
+>>> from coursekit.course import defaults
+>>> grade.Options().memory_mb == defaults.MEMORY_MB, "crashed" in grade.STATUSES
 (True, True)
 """
 
 from coursekit.assess.batch import grade_folder
 from coursekit.assess.gradebook import COLUMNS
-from coursekit.assess.model import (
-    CELL_TIMEOUT,
-    MEMORY_MB,
-    NOTEBOOK_TIMEOUT,
-    STATUSES,
-    Options,
-    Outcome,
-    Report,
-    Submission,
-)
+from coursekit.assess.model import STATUSES, Options, Outcome, Report, Submission
 from coursekit.assess.readout import MISSING
 from coursekit.assess.report import write_report
 from coursekit.assess.submissions import find_submissions, read_submission
 
 __all__ = ["Options", "Submission", "Outcome", "Report", "find_submissions", "read_submission",
-           "grade_folder", "write_report", "COLUMNS", "STATUSES", "MISSING", "CELL_TIMEOUT",
-           "NOTEBOOK_TIMEOUT", "MEMORY_MB"]
+           "grade_folder", "write_report", "COLUMNS", "STATUSES", "MISSING"]

@@ -1,8 +1,8 @@
 """What a grading run takes and gives: its options, one submission, its outcome, the report.
 
-The limits are written once here; ``coursekit grade``'s options take their defaults from them.
+The limits' defaults are :mod:`coursekit.course.defaults` (written once for every tool).
 
->>> Options(jobs=3).workers(), Options().cell_timeout == CELL_TIMEOUT
+>>> Options(jobs=3).workers(), Options().cell_timeout == defaults.GRADE_CELL_TIMEOUT
 (3, True)
 """
 
@@ -12,43 +12,38 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from coursekit.course import defaults
+from coursekit.course.model import Course
 from coursekit.errors import CourseError
 
-__all__ = ["Options", "Submission", "Outcome", "Report", "STATUSES", "CELL_TIMEOUT",
-           "NOTEBOOK_TIMEOUT", "MEMORY_MB", "MAX_OUTPUT_MB", "STARTUP_TIMEOUT", "default_folders"]
+__all__ = ["Options", "Submission", "Outcome", "Report", "STATUSES", "default_folders"]
 
 STATUSES = ("correct", "incorrect", "unanswered", "missing", "crashed", "manual", "error",
             "invalid")
-CELL_TIMEOUT = 60.0  # seconds a submitted cell may run before it is interrupted
-NOTEBOOK_TIMEOUT = 600.0  # seconds a whole submission may take before its kernel is killed
-MEMORY_MB = 4096  # memory for a kernel and everything it starts
-MAX_OUTPUT_MB = 2.0  # output kept per submission; the rest is dropped with a note
-STARTUP_TIMEOUT = 60.0  # seconds a kernel may take to start
 
 
 def default_folders() -> tuple[Path, Path]:
-    """Return the default ``(exercises/, release/)`` folders of the course found from the cwd."""
-    from coursekit.paths import course_root
-
+    """Return the default ``(exercises/, release/)`` folders of the course found from the cwd
+    (outside a course, those folders of the working directory)."""
     try:
-        root = course_root()
+        course = Course.find()
     except CourseError:
-        root = Path.cwd()
-    return root / "exercises", root / "release"
+        course = Course(Path.cwd())
+    return course.exercises, course.release
 
 
 @dataclass
 class Options:
     """Limits and choices for one grading run (defaults suit the course's exercise sets)."""
 
-    cell_timeout: float = CELL_TIMEOUT
-    timeout: float = NOTEBOOK_TIMEOUT
-    jobs: int = 0
-    memory_mb: int = MEMORY_MB
-    max_output_mb: float = MAX_OUTPUT_MB
+    cell_timeout: float = defaults.GRADE_CELL_TIMEOUT
+    timeout: float = defaults.NOTEBOOK_TIMEOUT
+    jobs: int | None = 0  # 0 or None: one kernel per CPU core
+    memory_mb: int = defaults.MEMORY_MB
+    max_output_mb: float = defaults.MAX_OUTPUT_MB
     isolation: str = "auto"
     set_name: str | None = None
-    startup_timeout: float = STARTUP_TIMEOUT
+    startup_timeout: float = defaults.STARTUP_TIMEOUT
     warm: bool = True
 
     def workers(self) -> int:

@@ -18,13 +18,15 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from coursekit.assess.selfchecks import cell_source, notebook_status
+from coursekit.assess.selfchecks import notebook_status
+from coursekit.course.model import Course
+from coursekit.course.notebooks import source as cell_source
 from coursekit.errors import NotebookError
 
 __all__ = ["NotebookProgress", "read_notebook", "notebook_progress", "has_solutions",
            "default_notebooks", "collect", "by_student", "display_path", "EXERCISE_FOLDERS"]
 
-# Folders (under the course root) whose notebooks are exercise sets, in this order.
+# Places (of the course model) whose notebooks are exercise sets, in this order.
 EXERCISE_FOLDERS = ("exercises", "release")
 
 
@@ -54,6 +56,10 @@ class NotebookProgress:
 
 def read_notebook(path: str | os.PathLike[str]) -> dict:
     """Read the notebook at ``path`` as JSON, without changing the file in any way.
+
+    Unlike :func:`coursekit.course.files.read_notebook` (the course's own notebooks, through
+    nbformat), this reads a student's saved copy as plain JSON, never validated or upgraded,
+    and its messages say how to get the saved work back.
 
     Args:
         path: an ``.ipynb`` file.
@@ -164,17 +170,15 @@ def default_notebooks(root: str | os.PathLike[str] | None = None) -> list[tuple[
     Raises:
         CourseError: no course folder above ``root`` (default: the working directory).
     """
-    from coursekit.course.lessons import read_toc
-    from coursekit.paths import course_root
-
-    base = course_root(root)
-    found: list[tuple[Path, str | None]] = [(base / "notebooks" / e["file"], e["title"])
-                                            for e in read_toc(base)]
-    return found + [(path, None) for path in _exercise_paths(base)]
+    course = Course.find(root)
+    found: list[tuple[Path, str | None]] = [(course.notebooks / e["file"], e["title"])
+                                            for e in course.lessons()]
+    return found + [(path, None) for path in _exercise_paths(course)]
 
 
-def _exercise_paths(base: Path) -> list[Path]:
-    return [path for folder in EXERCISE_FOLDERS for path in sorted((base / folder).rglob("*.ipynb"))
+def _exercise_paths(course: Course) -> list[Path]:
+    return [path for place in EXERCISE_FOLDERS
+            for path in sorted(getattr(course, place).rglob("*.ipynb"))
             if ".ipynb_checkpoints" not in path.parts]
 
 

@@ -19,6 +19,7 @@ from coursekit.assess.model import Options, Submission
 from coursekit.assess.notes import Limits, cell_note, start_failed_note, truncated_note, where
 from coursekit.assess.readout import decode_nodes, plant_reader, read_values
 from coursekit.assess.slots import Paths, Slot, hidden, own, prepare_workdir
+from coursekit.course import defaults
 
 __all__ = ["run_submission", "WarmFailed", "KERNEL_NAME", "TRANSPORT"]
 
@@ -73,7 +74,7 @@ def _launcher(workdir: Path, cwd: Path, paths: Paths, options: Options, isolatio
         end = zygote.request({"connection_file": str(workdir / "kernel.json"),
                               "cwd": str(cwd), "env": kernel_env(workdir),
                               "log": str(workdir / "kernel.log"),
-                              "memory_mb": options.memory_mb, "file_mb": 256,
+                              "memory_mb": options.memory_mb, "file_mb": defaults.FILE_MB,
                               "tasks": MAX_TASKS if isolation.mode == "bubblewrap" else 0,
                               "guard": guarded})
     except OSError:

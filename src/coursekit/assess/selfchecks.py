@@ -22,8 +22,10 @@ from __future__ import annotations
 import ast
 import re
 
+from coursekit.course.notebooks import source as cell_source
+
 __all__ = ["PASSED", "NOT_YET", "NOT_RUN", "STATES", "PLACEHOLDER_PREFIX", "CHECK_CALL",
-           "question_ids", "saved_results", "notebook_status", "cell_source", "code_cells"]
+           "question_ids", "saved_results", "notebook_status", "code_cells"]
 
 PASSED, NOT_YET, NOT_RUN = "passed", "not yet", "not run"
 STATES = (PASSED, NOT_YET, NOT_RUN)
@@ -32,12 +34,6 @@ STATES = (PASSED, NOT_YET, NOT_RUN)
 PLACEHOLDER_PREFIX = "Not yet answered"
 CHECK_CALL = re.compile(r"""\bcheck\(\s*(?:question_id\s*=\s*)?(["'])([^"'\n]+)\1""")
 _MAGIC = re.compile(r"^\s*[%!]")
-
-
-def cell_source(cell: dict) -> str:
-    """A cell's source as one string (saved notebooks may hold it as a list of lines)."""
-    source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else str(source)
 
 
 def code_cells(nb: dict) -> list[dict]:

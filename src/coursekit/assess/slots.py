@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from coursekit.assess.model import Options
+from coursekit.course.model import KEY_FILE, LAYOUT
 
 __all__ = ["Paths", "Slot", "make_slots", "close_slots", "prepare_workdir", "hidden", "own",
            "tidy", "restart"]
@@ -49,10 +50,10 @@ def prepare_workdir(workdir: Path, paths: Paths) -> Path:
     """Fill a submission's working copy (data, the form-only key, empty home folders); return
     the folder its kernel starts in."""
     course = workdir / "course"
-    shutil.copytree(paths.data, course / "data", symlinks=False)
-    cwd = course / "exercises"
+    shutil.copytree(paths.data, course / LAYOUT["data"], symlinks=False)
+    cwd = course / LAYOUT["exercises"]
     cwd.mkdir(parents=True)
-    (cwd / "checks.json").write_text(paths.keys_text, encoding="utf-8")
+    (cwd / KEY_FILE).write_text(paths.keys_text, encoding="utf-8")
     for name in ("home", "tmp", "ipython", "jupyter"):
         (workdir / name).mkdir()
     _copy_fonts(paths, workdir / "mpl")

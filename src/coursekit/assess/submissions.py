@@ -81,6 +81,8 @@ def student_id(path: Path, root: Path) -> str:
 
 
 def _source(value) -> str | None:
+    # Not course.notebooks.source: a submission's source that is not text means a damaged
+    # file, which must be reported (None), not turned into text.
     if isinstance(value, str):
         return value
     if isinstance(value, list) and all(isinstance(part, str) for part in value):

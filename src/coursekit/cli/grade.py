@@ -5,7 +5,16 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from coursekit.assess.model import CELL_TIMEOUT, MEMORY_MB, NOTEBOOK_TIMEOUT, Options
+from coursekit.assess.model import Options
+from coursekit.cli.options import (
+    add_cell_timeout,
+    add_exercises,
+    add_force,
+    add_jobs,
+    add_memory,
+    add_output,
+)
+from coursekit.course import defaults
 
 __all__ = ["configure", "run"]
 
@@ -13,26 +22,21 @@ __all__ = ["configure", "run"]
 def configure(parser, name: str) -> None:
     """Add the ``coursekit grade`` options to ``parser``."""
     parser.add_argument("submissions", type=Path, help="folder of submitted notebooks")
-    parser.add_argument("-o", "--output", type=Path, help="where to write the gradebook and "
-                        "feedback (default: grades/ beside the submissions folder)")
-    parser.add_argument("--exercises", type=Path, help="instructor folder with answers/ "
-                        "(default: exercises/ of the course)")
+    add_output(parser, "grades/ beside the submissions folder")
+    add_exercises(parser)
     parser.add_argument("--set", dest="set_name", help="grade every file as this set "
                         "(default: tell from each notebook)")
-    parser.add_argument("-j", "--jobs", type=int, default=0, help="kernels at once "
-                        "(default: one per CPU core)")
-    parser.add_argument("--cell-timeout", type=float, default=CELL_TIMEOUT,
-                        help=f"seconds per cell (default {CELL_TIMEOUT:g})")
-    parser.add_argument("--timeout", type=float, default=NOTEBOOK_TIMEOUT,
-                        help=f"seconds per notebook (default {NOTEBOOK_TIMEOUT:g})")
-    parser.add_argument("--memory-mb", type=int, default=MEMORY_MB,
-                        help=f"memory per kernel (default {MEMORY_MB})")
+    add_jobs(parser, "kernels at once")
+    add_cell_timeout(parser, defaults.GRADE_CELL_TIMEOUT)
+    parser.add_argument("--timeout", type=float, default=defaults.NOTEBOOK_TIMEOUT,
+                        help=f"seconds per notebook (default: {defaults.NOTEBOOK_TIMEOUT:g})")
+    add_memory(parser)
     parser.add_argument("--isolation", choices=("auto", "bubblewrap", "guard"), default="auto",
                         help="bubblewrap (required), guard, or auto (bubblewrap if it works)")
     parser.add_argument("--cold", action="store_true", help="start every kernel as a new "
                         "Python process instead of forking it from a warm one (slower)")
-    parser.add_argument("--force", action="store_true", help="overwrite report files changed "
-                        "since the last run (each is first copied to NAME.bak)")
+    add_force(parser, "overwrite report files changed since the last run (each is first "
+                      "copied to NAME.bak)")
 
 
 def run(args) -> int:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from coursekit.assess.model import default_folders
 from coursekit.assess.release import STUDENT_KEY, check_instructor_keys, release_sets
+from coursekit.cli.options import add_exercises, add_force, add_output
 
 __all__ = ["configure", "run"]
 
@@ -14,12 +13,10 @@ def configure(parser, name: str) -> None:
     """Add the ``coursekit release`` options to ``parser``."""
     parser.add_argument("sets", nargs="*", help="sets to release, e.g. 01-timeline or 01 "
                         "(default: all)")
-    parser.add_argument("--exercises", type=Path, help="instructor folder (default: exercises/ "
-                        "of the course)")
-    parser.add_argument("-o", "--output", type=Path, help="student folder (default: release/ "
-                        "of the course)")
-    parser.add_argument("--force", action="store_true", help="overwrite files changed since the "
-                        "last release (each is first copied to NAME.bak)")
+    add_exercises(parser)
+    add_output(parser, "release/ of the course")
+    add_force(parser, "overwrite files changed since the last release (each is first copied "
+                      "to NAME.bak)")
     parser.add_argument("--update-keys", action="store_true", help="rewrite exercises/checks.json "
                         "from exercises/answers/ when it is out of date")
 

@@ -25,15 +25,14 @@ import signal
 from dataclasses import dataclass
 from pathlib import Path
 
+from coursekit.course.defaults import CELL_TIMEOUT
 from coursekit.errors import NotebookError
 from coursekit.kernels.kernelclient import die_with_grader, runner_class
 
-__all__ = ["Kernel", "CellRun", "EVENTS", "run_notebook", "execute_file", "KERNEL_ENV",
-           "CELL_TIMEOUT"]
+__all__ = ["Kernel", "CellRun", "EVENTS", "run_notebook", "execute_file", "KERNEL_ENV"]
 
 # Set for every kernel we start: same hash order, no GUI backend, no network proxies needed.
 KERNEL_ENV = {"PYTHONHASHSEED": "0", "MPLBACKEND": "Agg", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
-CELL_TIMEOUT = 120  # seconds a lesson's cell may run in the build
 EVENTS = ("ok", "error", "timeout", "stuck", "exited", "died", "deadline")
 # After these no further cell can run in this kernel.
 FATAL = frozenset({"stuck", "exited", "died", "deadline"})
@@ -280,18 +279,12 @@ def execute_file(path: str | os.PathLike[str], *, out: str | os.PathLike[str] | 
 
     With ``out=None`` the result is only returned. Returns the executed notebook.
     """
-    import nbformat
+    from coursekit.course.files import read_notebook, write_notebook
 
     path = Path(path)
-    try:
-        nb = nbformat.read(path, as_version=4)
-    except Exception as exc:  # nbformat raises several types for a broken file
-        raise NotebookError(f"{path}: cannot be read as a notebook ({exc}).") from None
+    nb = read_notebook(path)
     run_notebook(nb, cwd=path.parent, timeout=timeout, name=str(path))
     if out is not None:
-        out = Path(out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(out.name + ".tmp")
-        nbformat.write(nb, tmp)
-        os.replace(tmp, out)
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        write_notebook(nb, out)
     return nb
