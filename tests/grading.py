@@ -64,6 +64,15 @@ def save(folder: Path, name: str, nb) -> Path:
     return path
 
 
+def submit(course: Path, folder: Path, name: str, set_name: str, **answers: str) -> Path:
+    """Save, as ``name`` in ``folder``, the released ``set_name`` with each variable's
+    placeholder replaced by the code given for it."""
+    nb = released(course, set_name)
+    for variable, code in answers.items():
+        answer(nb, variable, code)
+    return save(folder, name, nb)
+
+
 def grade(course: Path, folder: Path, **options):
     return grade_folder(folder, exercises_dir=course / "exercises",
                         output_dir=folder.parent / "grades", options=Options(**{**FAST, **options}))

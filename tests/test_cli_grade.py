@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import json
 
-from grading import (
-    answer,
-    cli,
-    released,
-    save,
-)
+from grading import answer, cli, released, save
 
 
 def test_grade_command_exits_zero_whatever_the_submissions_hold(course, tmp_path):

@@ -4,16 +4,7 @@ cannot forge, and nothing a submission edits or reads raises its score."""
 from __future__ import annotations
 
 import pytest
-from grading import (
-    MODES,
-    answer,
-    by_question,
-    grade,
-    insert,
-    points,
-    released,
-    save,
-)
+from grading import MODES, answer, by_question, grade, insert, points, released, save
 
 FORGE = r'''
 import ast

@@ -6,24 +6,15 @@ from __future__ import annotations
 import csv
 import shutil
 
-from grading import (
-    SETS,
-    answer,
-    cli,
-    grade,
-    read_csv,
-    released,
-    save,
-)
+from grading import SETS, answer, cli, grade, read_csv, released, save, submit
 
 from coursekit.assess.grade import write_report
 
 
 def test_feedback_page_runs_nothing_the_submission_wrote(course, tmp_path):
-    nb = released(course, "01-timeline")
-    answer(nb, "top_1980s", 'top_1980s = "<script>alert(1)</script>"')
-    answer(nb, "n_context", 'raise ValueError("<img src=x onerror=alert(2)>")')
-    save(tmp_path / "submissions", "<b>bold</b>.ipynb", nb)
+    submit(course, tmp_path / "submissions", "<b>bold</b>.ipynb", "01-timeline",
+           top_1980s='top_1980s = "<script>alert(1)</script>"',
+           n_context='raise ValueError("<img src=x onerror=alert(2)>")')
     report = grade(course, tmp_path / "submissions")
     out = tmp_path / "grades"
     write_report(report, out, exercises_dir=course / "exercises")

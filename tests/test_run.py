@@ -4,22 +4,14 @@ stuck cells, deaths, typed input and huge output are each reported at the right 
 from __future__ import annotations
 
 import pytest
-from grading import (
-    answer,
-    by_question,
-    grade,
-    released,
-    save,
-)
+from grading import answer, by_question, grade, released, save, submit
 
 from coursekit.assess.grade import write_report
 
 
 def test_an_exception_in_a_cell_is_recorded_and_later_cells_still_run(course, tmp_path):
-    nb = released(course, "02-energy-arithmetic")
-    answer(nb, "russia_max_musd", "russia_max_musd = 1 / 0")
-    answer(nb, "reserve_use_pct", "reserve_use_pct = 6.2")
-    save(tmp_path / "submissions", "boom.ipynb", nb)
+    submit(course, tmp_path / "submissions", "boom.ipynb", "02-energy-arithmetic",
+           russia_max_musd="russia_max_musd = 1 / 0", reserve_use_pct="reserve_use_pct = 6.2")
     report = grade(course, tmp_path / "submissions")
     rows = by_question(report, "boom.ipynb")
     assert rows["ex02.reserve-use"]["status"] == "correct"

@@ -4,13 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grading import (
-    answer,
-    by_question,
-    grade,
-    released,
-    save,
-)
+from grading import answer, by_question, grade, released, save
 
 from coursekit.assess.readout import MISSING, Opaque
 

@@ -9,15 +9,7 @@ import os
 
 import nbformat
 import pytest
-from grading import (
-    SETS,
-    answer,
-    by_question,
-    grade,
-    read_csv,
-    released,
-    save,
-)
+from grading import SETS, answer, by_question, grade, read_csv, released, save
 
 from coursekit.assess.grade import write_report
 from coursekit.assess.submissions import find_submissions, read_submission
