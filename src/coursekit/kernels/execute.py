@@ -27,7 +27,7 @@ from pathlib import Path
 
 from coursekit.course.defaults import CELL_TIMEOUT
 from coursekit.errors import NotebookError
-from coursekit.kernels.kernelclient import die_with_grader, runner_class
+from coursekit.kernels.kernelclient import die_with_parent, runner_class
 
 __all__ = ["Kernel", "CellRun", "EVENTS", "run_notebook", "execute_file", "KERNEL_ENV"]
 
@@ -117,7 +117,7 @@ class Kernel:
         # nbclient's default: IPython's history in memory, never in the user's home folder.
         if getattr(self.km, "ipykernel", False) and self.runner.ipython_hist_file:
             extra = [f"--HistoryManager.hist_file={self.runner.ipython_hist_file}"]
-        await self.km.start_kernel(extra_arguments=extra, **{**die_with_grader(), **popen})
+        await self.km.start_kernel(extra_arguments=extra, **{**die_with_parent(), **popen})
 
     async def connect(self) -> None:
         """Open the channels and wait until the kernel answers; typed input is refused."""

@@ -6,7 +6,7 @@ a kernel is launched so that it never outlives the process that started it.
   exception) and of a ``quit()``/``exit()`` seen in a reply (used by
   :class:`coursekit.kernels.execute.Kernel`);
 - :func:`spec_manager`: a kernel spec given by its command (the grader's sandboxed launcher);
-- :func:`die_with_grader`: Popen options that kill a kernel when its parent dies, even by
+- :func:`die_with_parent`: Popen options that kill a kernel when its parent dies, even by
   SIGKILL (``PR_SET_PDEATHSIG`` on Linux).
 
 >>> output_size({"text": "abc", "data": {"text/plain": "xy"}})
@@ -20,7 +20,7 @@ import os
 import signal
 import sys
 
-__all__ = ["runner_class", "spec_manager", "die_with_grader", "output_size"]
+__all__ = ["runner_class", "spec_manager", "die_with_parent", "output_size"]
 
 
 def output_size(content: dict) -> int:
@@ -95,11 +95,12 @@ def spec_manager(argv: list[str]):
 _PRCTL = []
 
 
-def die_with_grader() -> dict:
-    """Popen options that make the kernel's process (or its stub) die when the grader dies.
+def die_with_parent() -> dict:
+    """Popen options that make the kernel's process (or its stub) die when its parent dies
+    (the grader, or a build worker).
 
-    ``PR_SET_PDEATHSIG`` (Linux) sends it SIGKILL the moment the grader's thread that started
-    it ends, even if the grader itself was killed with SIGKILL and ran no clean-up. A warm
+    ``PR_SET_PDEATHSIG`` (Linux) sends it SIGKILL the moment the parent's thread that started
+    it ends, even if the parent itself was killed with SIGKILL and ran no clean-up. A warm
     kernel's stub dying closes its socket, on which the zygote kills the kernel and its
     processes; a cold kernel (or bwrap, which passes ``--die-with-parent`` on) is killed
     directly. Elsewhere (macOS, Windows) nothing is added.
@@ -119,7 +120,7 @@ def die_with_grader() -> dict:
 
     def arm() -> None:  # runs in the child between fork and exec: no locks, no imports
         prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-        if os.getppid() != parent:  # the grader died before the line above
+        if os.getppid() != parent:  # the parent died before the line above
             os._exit(1)
 
     return {"preexec_fn": arm}
