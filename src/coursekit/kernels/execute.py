@@ -227,11 +227,13 @@ def _first_line(cell) -> str:
     return source.splitlines()[0][:60] if source else ""
 
 
-async def _run_notebook(nb, cwd: str, timeout: float, name: str, allow_errors: bool):
+async def _run_notebook(nb, cwd: str, timeout: float, name: str, allow_errors: bool,
+                        started: list):
     from jupyter_client.manager import AsyncKernelManager
 
     km = AsyncKernelManager(kernel_name="python3")
     async with Kernel(nb, km, cell_timeout=timeout, allow_errors=allow_errors) as kernel:
+        started.append(kernel)
         await kernel.start(cwd=cwd, env={**os.environ, **KERNEL_ENV})
         info = await kernel.language_info()
         if info is not None:
@@ -270,7 +272,14 @@ def run_notebook(nb, *, cwd: str | os.PathLike[str], timeout: int = CELL_TIMEOUT
     """
     from jupyter_core.utils import run_sync
 
-    return run_sync(_run_notebook)(nb, str(cwd), timeout, name, allow_errors)
+    started: list[Kernel] = []
+    try:
+        return run_sync(_run_notebook)(nb, str(cwd), timeout, name, allow_errors, started)
+    except KeyboardInterrupt:
+        # Ctrl+C stops the event loop where it is, so the kernel's own clean-up never runs.
+        for kernel in started:
+            kernel.kill()
+        raise
 
 
 def execute_file(path: str | os.PathLike[str], *, out: str | os.PathLike[str] | None = None,
