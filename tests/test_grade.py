@@ -216,26 +216,29 @@ def test_cold_kernels_grade_the_same(course, tmp_path):
     assert points(report, "teacher.ipynb") == 10 and points(report, "partial.ipynb") == 2
 
 
+def _plant_then_check(course, subs, plant: str, check: str, **options) -> str:
+    """Grade, one after the other in one slot, a submission running ``plant`` and one whose
+    answer is 59 only if ``check`` finds nothing of it; return the second one's status."""
+    save(subs, "a-plants.ipynb", insert(released(course, "01-timeline"), "n_context", plant))
+    save(subs, "b-checks.ipynb", answer(released(course, "01-timeline"), "n_context", check))
+    report = grade(course, subs, jobs=1, **options)
+    return by_question(report, "b-checks.ipynb")["ex01.context-rows"]["status"]
+
+
 @pytest.mark.skipif(not BWRAP, reason="needs bubblewrap: only a sandboxed slot has its own /tmp "
                                       "and process namespace to clean")
 def test_nothing_a_submission_leaves_behind_reaches_the_next_in_its_slot(course, tmp_path):
-    subs = tmp_path / "submissions"
-    nb = released(course, "01-timeline")
-    insert(nb, "n_context", "import os, subprocess\n"
-                            "open('/tmp/planted', 'w').write('x')\n"
-                            "subprocess.Popen(['sleep', '300'], start_new_session=True)\n"
-                            "os.makedirs('/tmp/deep/er', exist_ok=True)")
-    save(subs, "a-plants.ipynb", nb)
-    nb = released(course, "01-timeline")
-    answer(nb, "n_context", "import os\n"
-                            "sleepers = [p for p in os.listdir('/proc') if p.isdigit()\n"
-                            "            and open(f'/proc/{p}/cmdline').read().startswith('sleep')]\n"
-                            "clean = not sleepers and not os.path.exists('/tmp/planted') \\\n"
-                            "    and not os.path.exists('/tmp/deep')\n"
-                            "n_context = 59 if clean else -1")
-    save(subs, "b-checks.ipynb", nb)
-    report = grade(course, subs, jobs=1)
-    assert by_question(report, "b-checks.ipynb")["ex01.context-rows"]["status"] == "correct"
+    plant = ("import os, subprocess\n"
+             "open('/tmp/planted', 'w').write('x')\n"
+             "subprocess.Popen(['sleep', '300'], start_new_session=True)\n"
+             "os.makedirs('/tmp/deep/er', exist_ok=True)")
+    check = ("import os\n"
+             "sleepers = [p for p in os.listdir('/proc') if p.isdigit()\n"
+             "            and open(f'/proc/{p}/cmdline').read().startswith('sleep')]\n"
+             "clean = not sleepers and not os.path.exists('/tmp/planted') \\\n"
+             "    and not os.path.exists('/tmp/deep')\n"
+             "n_context = 59 if clean else -1")
+    assert _plant_then_check(course, tmp_path / "submissions", plant, check) == "correct"
 
 
 def test_a_submission_that_kills_its_zygote_harms_only_itself(course, tmp_path):
@@ -254,24 +257,19 @@ def test_a_submission_that_kills_its_zygote_harms_only_itself(course, tmp_path):
 @pytest.mark.parametrize("mode", MODES)
 def test_files_planted_beside_the_working_copy_never_reach_the_next_submission(course, tmp_path,
                                                                                mode):
-    subs = tmp_path / "submissions"
-    nb = released(course, "01-timeline")
-    insert(nb, "n_context", "import pathlib\n"
-                            "slot = pathlib.Path.cwd().parents[2]\n"
-                            "(slot / 'ckplanted.py').write_text('INJECTED = True')\n"
-                            "(slot / 'note.txt').write_text('from a')")
-    save(subs, "a-plants.ipynb", nb)
-    nb = released(course, "01-timeline")
-    answer(nb, "n_context", "import pathlib\n"
-                            "slot = pathlib.Path.cwd().parents[2]\n"
-                            "try:\n"
-                            "    import ckplanted\n"
-                            "    n_context = -1\n"
-                            "except ImportError:\n"
-                            "    n_context = -2 if (slot / 'note.txt').exists() else 59")
-    save(subs, "b-checks.ipynb", nb)
-    report = grade(course, subs, jobs=1, isolation=mode)
-    assert by_question(report, "b-checks.ipynb")["ex01.context-rows"]["status"] == "correct"
+    plant = ("import pathlib\n"
+             "slot = pathlib.Path.cwd().parents[2]\n"
+             "(slot / 'ckplanted.py').write_text('INJECTED = True')\n"
+             "(slot / 'note.txt').write_text('from a')")
+    check = ("import pathlib\n"
+             "slot = pathlib.Path.cwd().parents[2]\n"
+             "try:\n"
+             "    import ckplanted\n"
+             "    n_context = -1\n"
+             "except ImportError:\n"
+             "    n_context = -2 if (slot / 'note.txt').exists() else 59")
+    status = _plant_then_check(course, tmp_path / "submissions", plant, check, isolation=mode)
+    assert status == "correct"
 
 
 def test_an_interrupted_run_keeps_what_it_graded_and_a_rerun_resumes(course, tmp_path):
