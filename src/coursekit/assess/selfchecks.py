@@ -100,6 +100,11 @@ def saved_results(nb: dict) -> dict[str, str]:
     ...                          result("q1", True, "Correct."),
     ...                          result("q2", False, "Not yet answered: replace the placeholder.")]})
     {'q1': 'passed', 'q2': 'not run'}
+    >>> from coursekit.results import unanswered
+    >>> data, meta = unanswered("q3")._repr_mimebundle_()
+    >>> saved_results({"cells": [{"cell_type": "code", "outputs": [{"output_type": "display_data",
+    ...     "data": {"text/plain": "Pas encore"}, "metadata": meta}]}]})
+    {'q3': 'not run'}
     """
     states: dict[str, str] = {}
     for cell in code_cells(nb):
@@ -116,7 +121,10 @@ def saved_results(nb: dict) -> dict[str, str]:
                 continue
             if passed:
                 state = PASSED
+            elif marker.get("answered") is False:  # the runtime's own marker for a placeholder
+                state = NOT_RUN
             else:
+                # Notebooks saved before the marker existed say so only in words.
                 data = out.get("data") if isinstance(out.get("data"), dict) else {}
                 text = data.get("text/plain", "")
                 text = "".join(text) if isinstance(text, list) else str(text)
