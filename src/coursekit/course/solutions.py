@@ -41,7 +41,7 @@ from coursekit.errors import CourseError
 
 __all__ = ["CODE_PLACEHOLDER", "MARKDOWN_PLACEHOLDER", "Region", "regions", "has_solution",
            "solution_lines", "strip_solutions", "assigned_names", "CellRole", "ROLES",
-           "notebook_format", "cell_roles", "student_cells", "secret_lines", "is_secret_tag",
+           "notebook_format", "cell_roles", "student_cells", "secret_lines", "secret_cells", "is_secret_tag",
            "SECRET_TAG"]
 
 CODE_PLACEHOLDER = "# YOUR ANSWER HERE: replace each ... with your own code or value."
@@ -312,21 +312,31 @@ def student_cells(nb, name: str = "notebook") -> list[tuple[int | None, str, str
     return out
 
 
+def secret_cells(nb, name: str = "notebook") -> dict[int, list[str]]:
+    """The model-answer and hidden-test lines of each cell of ``nb`` that has any, stripped.
+
+    >>> secret_cells({"cells": [{"cell_type": "code", "source": "a = 1\\nb = 2  # SOLUTION"}]})
+    {0: ['b = 2']}
+    """
+    fmt = notebook_format(nb, name)
+    found: dict[int, list[str]] = {}
+    cells = nb.get("cells", [])
+    for index, (cell, lines) in enumerate(zip(cells, foreign_secret_lines(nb, name, fmt), strict=True)):
+        if lines is None:
+            kind = "code" if cell.get("cell_type") == "code" else "markdown"
+            lines = solution_lines(_text(cell), kind, where=f"{name}, cell {index}")
+        if any(line.strip() for line in lines):
+            found[index] = [line.strip() for line in lines if line.strip()]
+    return found
+
+
 def secret_lines(nb, name: str = "notebook") -> list[str]:
     """Every line of every model answer and hidden test of ``nb``, stripped, blank lines left out.
 
     >>> secret_lines({"cells": [{"cell_type": "code", "source": "a = 1\\nb = 2  # SOLUTION"}]})
     ['b = 2']
     """
-    fmt = notebook_format(nb, name)
-    found: list[str] = []
-    cells = nb.get("cells", [])
-    for index, (cell, lines) in enumerate(zip(cells, foreign_secret_lines(nb, name, fmt), strict=True)):
-        if lines is None:
-            kind = "code" if cell.get("cell_type") == "code" else "markdown"
-            lines = solution_lines(_text(cell), kind, where=f"{name}, cell {index}")
-        found += [line.strip() for line in lines if line.strip()]
-    return found
+    return [line for lines in secret_cells(nb, name).values() for line in lines]
 
 
 def is_secret_tag(tag) -> bool:
