@@ -165,6 +165,6 @@ def count(needle: Needle, text: str) -> int:
     """How many times ``needle`` occurs in ``text``."""
     if needle.value is not None:
         return sum(1 for match in NUMBER.finditer(text) if needle.value in number_values(match.group()))
-    if needle.kind == "plaintext answer":
+    if needle.kind in ("plaintext answer", "solution value"):
         return len(needle.pattern.findall(fold(text)))
     return len(needle.pattern.findall(squash(text)))

@@ -286,6 +286,8 @@ def discover(exercises_dir: str | os.PathLike[str], names=None) -> list[Exercise
     sets = [load_set(p) for p in paths]
     owner: dict[str, str] = {}
     for exercise in sets:
+        if exercise.fmt != "coursekit":
+            continue  # nbgrader grade ids and otter names are unique per notebook only
         for q in exercise.questions:
             if q.id in owner:
                 raise CourseError(f"Question id {q.id!r} is used by both {owner[q.id]} and "

@@ -14,7 +14,8 @@ The format is otter-assign's (``otter/assign/blocks.py``, ``solutions.py``,
   response cell);
 - test cells are kept out of the student copy; a test whose first line is a comment saying
   ``HIDDEN`` (or whose ``BEGIN TEST CONFIG`` says ``hidden: true``) is hidden;
-- a cell whose first line is ``# IGNORE`` (or ``## Ignore ##``) is left out everywhere.
+- a cell whose first line is ``# IGNORE`` (or ``## Ignore ##``) is left out everywhere, and so
+  are code lines ending in ``# IGNORE`` and ``# BEGIN IGNORE`` / ``# END IGNORE`` regions.
 
 >>> import nbformat
 >>> raw, code = nbformat.v4.new_raw_cell, nbformat.v4.new_code_cell
@@ -226,6 +227,21 @@ def solution_lines(cell, role: OtterRole) -> list[str]:
     return [line for line in text.split("\n") if line not in kept]
 
 
+def _unignored(text: str, where: str) -> str:
+    """otter's ``remove_ignored_lines``: ``# IGNORE`` lines and ``# BEGIN/END IGNORE`` regions go."""
+    out, inside = [], False
+    for line in text.split("\n"):
+        if line.rstrip().endswith("# END IGNORE"):
+            inside = False
+        elif re.match(r"\s*#\s*BEGIN\s*IGNORE\s*", line, re.I):
+            inside = True
+        elif not inside and not line.rstrip().endswith("# IGNORE"):
+            out.append(line)
+    if inside:
+        raise CourseError(f"{where}: '# BEGIN IGNORE' is never closed in the cell.")
+    return "\n".join(out)
+
+
 def student_source(cell, role: OtterRole, where: str) -> str | None:
     """The student version of one cell's source, or None when the cell is left out.
 
@@ -235,7 +251,7 @@ def student_source(cell, role: OtterRole, where: str) -> str | None:
     """
     if role.kind in ("config", "delimiter", "ignore", "test", "hidden-test"):
         return None
-    text = _text(cell)
+    text = _unignored(_text(cell), where) if cell.get("cell_type") == "code" else _text(cell)
     if role.kind != "solution":
         return text
     if cell.get("cell_type") != "code":
