@@ -417,3 +417,108 @@ def test_a_longer_number_holding_the_digits_is_not_the_answer(text):
 def test_a_word_inside_a_longer_word_is_not_the_answer():
     assert count(answer_needle("NSG"), "NSGs and the unNSG group") == 0
     assert count(answer_needle("NSG"), "the NSG waiver") == 1
+
+
+# --- submissions: identified, read-only edits noted, graded by their tests --------------------
+
+def _student(name, nb):
+    from coursekit.course.exercises import ExerciseSet, notebook_questions
+
+    fmt, questions = notebook_questions(nb, name)
+    exercise = ExerciseSet(name, Path(name), Path(name), questions, fmt)
+    return exercise, nbformat.reads(nbformat.writes(student_notebook(exercise, nb)), 4)
+
+
+def _graded(exercise, instructor, submitted):
+    from coursekit.assess.testgrade import grading_notebook, score
+    from coursekit.kernels.execute import run_notebook
+
+    runnable, notes = grading_notebook(exercise, instructor, submitted)
+    ran = run_notebook(nbformat.from_dict(runnable), cwd=".", allow_errors=True, timeout=30)
+    return {r["question"]: r for r in score(exercise, ran, "ada")}, notes
+
+
+def _answer(doc, grade_id, source):
+    cell = next(c for c in doc["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == grade_id)
+    cell["source"] = source
+
+
+def test_submissions_are_told_apart_by_grade_id_and_question_name(tmp_path):
+    from coursekit.assess.testgrade import identify
+
+    _set(tmp_path, "problem1", nbgrader_notebook())
+    _set(tmp_path, "tutorial", otter_notebook())
+    sets = discover(tmp_path / "exercises")
+    nbg, otter = (s for s in sets)
+    for exercise, nb in ((nbg, nbgrader_notebook()), (otter, otter_notebook())):
+        _, doc = _student(exercise.name, nb)
+        doc["metadata"].pop("coursekit")     # as nbgrader's or otter's own release would be
+        assert identify(doc, sets).name == exercise.name
+    assert identify({"cells": [v4.new_code_cell("x = 1")]}, sets) is None
+
+
+def test_an_nbgrader_submission_scores_each_test_and_restores_hidden_tests():
+    teacher = nbgrader_notebook()
+    exercise, doc = _student("problem1", teacher)
+    # right on the public test, wrong on the hidden one (1974); span right; answers written
+    _answer(doc, "gap", "def gap(a, b):\n    return b - a if a > 1980 else 0")
+    _answer(doc, "span", "def span(rows):\n    return max(rows) - min(rows)")
+    _answer(doc, "timing", "It coincided with the start of the war.")
+    rows, notes = _graded(exercise, teacher, doc)
+    assert notes == []
+    assert (rows["gap_tests"]["points"], rows["gap_tests"]["status"]) == (0, "incorrect")
+    assert "1974" not in rows["gap_tests"]["message"]        # a hidden test is never quoted
+    assert (rows["span_tests"]["points"], rows["span_tests"]["status"]) == (1.0, "correct")
+    assert rows["timing"]["status"] == "manual"
+    assert rows["own_case"]["status"] == "unanswered" and rows["own_case"]["points"] == 0
+    assert rows["agendas"]["status"] == "manual"
+
+
+def test_an_edited_read_only_cell_is_noted_and_graded_as_released():
+    teacher = nbgrader_notebook()
+    exercise, doc = _student("problem1", teacher)
+    _answer(doc, "gap", "def gap(a, b):\n    return b - a")
+    _answer(doc, "gap_tests", "pass  # the student emptied the test")
+    rows, notes = _graded(exercise, teacher, doc)
+    assert notes == ["Cell 4 (gap_tests) is read-only and was edited; the grader used the "
+                     "original cell, as nbgrader does."]
+    assert rows["gap_tests"]["points"] == 2.0     # the restored tests, hidden ones too, passed
+
+
+def test_an_otter_submission_gets_per_test_partial_credit():
+    teacher = otter_notebook()
+    exercise, doc = _student("tutorial", teacher)
+    cells = {c["source"].split("\n")[0]: c for c in doc["cells"]}
+    cells["def gap(a, b):"]["source"] = "def gap(a, b):\n    return b - a if a > 1980 else 0"
+    cells["share = ..."]["source"] = "share = 24.5\npartner = 'Moscow'\nshare"
+    rows, _ = _graded(exercise, teacher, doc)
+    assert (rows["q1"]["points"], rows["q1"]["status"]) == (1.0, "incorrect")   # 1 of 2 tests
+    assert rows["q1"]["message"].startswith("1 of 2 test(s) passed (1 hidden)")
+    assert (rows["q2"]["points"], rows["q2"]["status"]) == (1.0, "correct")
+    assert rows["q3"]["status"] == "manual"
+
+
+def test_nbgraders_example_submissions_score_as_nbgrader_autograde_scored_them():
+    """Per test cell, against nbgrader's own autograded copies of its documented ps1 course."""
+    git = Path("/work/.mirror/jupyter+nbgrader/repo")
+    if not git.is_dir():
+        pytest.skip("no copy of nbgrader's repository on this machine (fetch github:jupyter/nbgrader)")
+    from coursekit.course.exercises import ExerciseSet, notebook_questions
+
+    def show(path):
+        return nbformat.reads(subprocess.run(
+            ["git", f"--git-dir={git}", "show", f"HEAD:nbgrader/docs/source/user_guide/{path}"],
+            capture_output=True, check=True, text=True).stdout, 4)
+
+    source = show("source/ps1/problem1.ipynb")
+    fmt, questions = notebook_questions(source, "problem1")
+    exercise = ExerciseSet("problem1", Path("p"), Path("p"), questions, fmt)
+    for student, edited in (("hacker", []), ("bitdiddle", ["correct_squares", "squares_invalid_input"])):
+        rows, notes = _graded(exercise, source, show(f"submitted/{student}/ps1/problem1.ipynb"))
+        # Ben Bitdiddle commented out and emptied two test cells: noted, and graded as released
+        assert [n.split("(")[1].split(")")[0] for n in notes] == edited
+        for cell in show(f"autograded/{student}/ps1/problem1.ipynb").cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("grade") and not meta.get("solution"):
+                theirs = 0 if any(o.output_type == "error" for o in cell.outputs) else meta["points"]
+                assert rows[meta["grade_id"]]["points"] == theirs, (student, meta["grade_id"])
