@@ -34,6 +34,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from coursekit.course.otterlines import replace_solutions, unignored
 from coursekit.errors import CourseError
 
 __all__ = ["OtterRole", "RESPONSE", "is_otter", "roles", "student_source", "solution_lines",
@@ -44,10 +45,6 @@ BLOCKS = ("question", "prompt", "solution", "tests")
 _BOUNDARY = re.compile(r"^#\s+(begin|end)\s+(question|prompt|solution|tests)\s*$", re.I)
 _CONFIG = re.compile(r"^#\s+assignment\s+config\s*$", re.I)
 _IGNORE = re.compile(r"(##\s*ignore\s*##\s*|#\s*ignore\s*)", re.I)
-_ASSIGN = re.compile(r"(\s*(?:[\w.]+(?=[^\w.])(?:\[['\"]?.*['\"]?\])*(?:,\s*)?)+\s*=).* ?# ?SOLUTION")
-_LINE = re.compile(r"(\s*).* ?# ?SOLUTION")
-_BEGIN = re.compile(r"(\s*)# BEGIN SOLUTION( NO PROMPT)?")
-_SKIP = ("# SOLUTION NO PROMPT", "# BEGIN PROMPT", "# END PROMPT", "# SEED")
 _TEST_CONFIG = re.compile(r'(?:.\s*=\s*)?""?"?\s*#\s*BEGIN\s*TEST\s*CONFIG', re.I)
 
 
@@ -92,34 +89,32 @@ def is_otter(nb) -> bool:
     return False
 
 
+def _yaml(text: str, where: str):
+    import yaml
+
+    try:
+        return yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise CourseError(f"{where}: its YAML cannot be read ({exc}).") from None
+
+
 def question_config(text: str, where: str) -> dict:
     """Parse a ``# BEGIN QUESTION`` cell's YAML; it must be a mapping with a ``name``.
 
     >>> question_config("# BEGIN QUESTION\\nname: q1\\nmanual: true", "cell 3")
     {'name': 'q1', 'manual': True}
     """
-    import yaml
-
-    try:
-        config = yaml.safe_load("\n".join(text.split("\n")[1:])) or {}
-    except yaml.YAMLError as exc:
-        raise CourseError(f"{where}: the question's YAML cannot be read ({exc}).") from None
+    config = _yaml("\n".join(text.split("\n")[1:]), where)
     if not isinstance(config, dict) or not isinstance(config.get("name"), str):
         raise CourseError(f"{where}: a '# BEGIN QUESTION' cell needs 'name: ...' in its YAML.")
     return config
 
 
-def _hidden(source: str) -> bool:
+def _hidden(source: str, where: str) -> bool:
     lines = source.split("\n")
     if _TEST_CONFIG.match(lines[0]):
-        body = []
-        for line in lines[1:]:
-            if re.match(r'""?"?\s*#\s*END\s*TEST\s*CONFIG', line, re.I):
-                break
-            body.append(line)
-        import yaml
-
-        config = yaml.safe_load("\n".join(body)) or {}
+        ends = [i for i, line in enumerate(lines) if re.match(r'""?"?\s*#\s*END\s*TEST\s*CONFIG', line, re.I)]
+        config = _yaml("\n".join(lines[1:ends[0] if ends else len(lines)]), where)
         return bool(isinstance(config, dict) and config.get("hidden"))
     return lines[0].lstrip().startswith("#") and bool(re.search(r"\bhidden\b", lines[0], re.I))
 
@@ -171,43 +166,13 @@ def roles(nb, name: str = "notebook") -> list[OtterRole]:
             if cell.get("cell_type") != "code":
                 raise CourseError(f"{where}: a {cell.get('cell_type')} cell in a tests block; "
                                   "tests are code cells.")
-            kind = "hidden-test" if _hidden(_text(cell)) else "test"
+            kind = "hidden-test" if _hidden(_text(cell), where) else "test"
         else:
             kind = {"solution": "solution", "prompt": "answer", "question": "question"}.get(block, "prompt")
         out.append(OtterRole(kind, qname, dict(config) if stack else {}))
     if stack:
         raise CourseError(f"{name}: the {stack[-1]} block of question "
                           f"{config.get('name')!r} is never closed; add its '# END ...' raw cell.")
-    return out
-
-
-def _replace(lines: list[str], where: str) -> list[str]:
-    """otter's ``replace_solutions`` for Python code."""
-    out: list[str] = []
-    inside = False
-    for line in lines:
-        if any(line.rstrip().endswith(s) for s in _SKIP):
-            continue
-        if line.rstrip().endswith("# END SOLUTION"):
-            if not inside:
-                raise CourseError(f"{where}: '# END SOLUTION' without '# BEGIN SOLUTION' above it.")
-            inside = False
-            continue
-        if inside:
-            continue
-        begin = _BEGIN.match(line)
-        if begin:
-            inside = True
-            if begin.group(2):
-                continue
-            line = begin.group(1) + "..."
-        elif _ASSIGN.match(line):
-            line = _ASSIGN.match(line).group(1) + " ..."
-        elif _LINE.match(line):
-            line = _LINE.match(line).group(1) + "..."
-        out.append(line)
-    if inside:
-        raise CourseError(f"{where}: '# BEGIN SOLUTION' is never closed in the cell.")
     return out
 
 
@@ -223,23 +188,8 @@ def solution_lines(cell, role: OtterRole) -> list[str]:
         return text.split("\n")
     if role.kind != "solution":
         return []
-    kept = set(_replace(text.split("\n"), "cell"))
+    kept = set(replace_solutions(text.split("\n"), "cell"))
     return [line for line in text.split("\n") if line not in kept]
-
-
-def _unignored(text: str, where: str) -> str:
-    """otter's ``remove_ignored_lines``: ``# IGNORE`` lines and ``# BEGIN/END IGNORE`` regions go."""
-    out, inside = [], False
-    for line in text.split("\n"):
-        if line.rstrip().endswith("# END IGNORE"):
-            inside = False
-        elif re.match(r"\s*#\s*BEGIN\s*IGNORE\s*", line, re.I):
-            inside = True
-        elif not inside and not line.rstrip().endswith("# IGNORE"):
-            out.append(line)
-    if inside:
-        raise CourseError(f"{where}: '# BEGIN IGNORE' is never closed in the cell.")
-    return "\n".join(out)
 
 
 def student_source(cell, role: OtterRole, where: str) -> str | None:
@@ -251,7 +201,7 @@ def student_source(cell, role: OtterRole, where: str) -> str | None:
     """
     if role.kind in ("config", "delimiter", "ignore", "test", "hidden-test"):
         return None
-    text = _unignored(_text(cell), where) if cell.get("cell_type") == "code" else _text(cell)
+    text = unignored(_text(cell), where) if cell.get("cell_type") == "code" else _text(cell)
     if role.kind != "solution":
         return text
     if cell.get("cell_type") != "code":
@@ -263,4 +213,4 @@ def student_source(cell, role: OtterRole, where: str) -> str | None:
         raise CourseError(f"{where}: a code cell in question {role.question!r}'s solution block "
                           "has no '# SOLUTION' line or '# BEGIN SOLUTION' region, so the whole "
                           "model answer would reach students. Mark the answer lines.")
-    return "\n".join(_replace(lines, where))
+    return "\n".join(replace_solutions(lines, where))

@@ -41,7 +41,8 @@ from coursekit.errors import CourseError
 
 __all__ = ["CODE_PLACEHOLDER", "MARKDOWN_PLACEHOLDER", "Region", "regions", "has_solution",
            "solution_lines", "strip_solutions", "assigned_names", "CellRole", "ROLES",
-           "notebook_format", "cell_roles", "student_cells", "secret_lines", "secret_cells", "is_secret_tag",
+           "notebook_format", "cell_roles", "student_cells", "secret_lines", "secret_cells",
+           "has_solutions", "is_secret_tag",
            "SECRET_TAG"]
 
 CODE_PLACEHOLDER = "# YOUR ANSWER HERE: replace each ... with your own code or value."
@@ -337,6 +338,21 @@ def secret_lines(nb, name: str = "notebook") -> list[str]:
     ['b = 2']
     """
     return [line for lines in secret_cells(nb, name).values() for line in lines]
+
+
+def has_solutions(nb, name: str = "notebook") -> bool:
+    """True when ``nb`` holds a model answer or hidden test in any format (an instructor copy).
+
+    A notebook whose markers cannot be read counts as holding solutions: hiding it is safe.
+
+    >>> has_solutions({"cells": [{"cell_type": "markdown", "source": "x", "metadata": {
+    ...     "nbgrader": {"solution": True, "grade_id": "a"}}}]})
+    True
+    """
+    try:
+        return any(role.kind in ("solution", "hidden-test") for role in cell_roles(nb, name))
+    except CourseError:
+        return True
 
 
 def is_secret_tag(tag) -> bool:
