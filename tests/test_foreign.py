@@ -339,8 +339,8 @@ def _native():
     questions = (Question("ex.share", "number", 2, "share", {"kind": "number", "answer": 24.5}),
                  Question("ex.name", "text", 1, "name", {"kind": "text", "answer": "Pakistan Stream"}))
     exercise = ExerciseSet("01-demo", Path("x"), Path("y"), questions)
-    return teacher, student_notebook(exercise, teacher), [("ex.share", "24.5"),
-                                                           ("ex.name", "Pakistan Stream")]
+    return teacher, student_notebook(exercise, teacher), [("ex.share", "24.5", True),
+                                                           ("ex.name", "Pakistan Stream", True)]
 
 
 @pytest.mark.parametrize("spelling", SPELLINGS)
@@ -400,6 +400,40 @@ def test_a_planted_answer_in_the_released_key_file_names_the_question():
             "questions": {"ex.share": {"kind": "number", "hint": "Close to 24,50 %."}}}
     leaks = [str(leak) for leak in scan_keys(keys, [("ex.share", "24.5")])]
     assert leaks == ["checks.json question 'ex.share': plaintext answer of ex.share (in some spelling)"]
+
+
+def test_an_answer_left_unmarked_in_an_instructor_markdown_cell_is_caught():
+    teacher, _, answers = _native()
+    teacher.cells[1].source += "\nHint: the share comes to 24.50 per cent."
+    from coursekit.course.exercises import ExerciseSet, Question
+
+    q = Question("ex.share", "number", 2, "share", {"kind": "number", "answer": 24.5})
+    student = student_notebook(ExerciseSet("01-demo", Path("x"), Path("y"), (q,)), teacher)
+    leaks = [str(leak) for leak in scan_notebook(student, teacher, answers)]
+    assert leaks == ["cell 1 source: plaintext answer of ex.share (in some spelling)"]
+
+
+def test_a_set_answers_row_ids_may_stay_in_the_question_table():
+    """A set question picks rows the student must see: its ids are only leaks where added."""
+    teacher = v4.new_notebook(cells=[v4.new_markdown_cell("Rows A17, A20 and A21."),
+                                     v4.new_code_cell("### BEGIN SOLUTION\npicked = ['A20']\n### END SOLUTION")])
+    student = json.loads(nbformat.writes(teacher))
+    student["cells"][1]["source"] = "picked = ..."
+    assert scan_notebook(student, teacher, [("ex.pick", "A20", False)]) == []
+    student["cells"][1]["source"] = "picked = ...  # A20"
+    assert scan_notebook(student, teacher, [("ex.pick", "A20", False)])
+
+
+def test_the_shipped_course_still_releases_clean(tmp_path):
+    import shutil
+
+    root = Path(__file__).resolve().parents[1]
+    shutil.copytree(root / "exercises", tmp_path / "exercises",
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    written = release_sets(tmp_path / "exercises", tmp_path / "release")
+    assert sorted(p.name for p in written) == ["01-timeline.ipynb", "02-energy-arithmetic.ipynb",
+                                               "03-reconciling-trade.ipynb",
+                                               "04-announced-vs-delivered.ipynb", "checks.json"]
 
 
 # --- false positives stay low ------------------------------------------------------------------

@@ -152,8 +152,8 @@ def _needles(instructor, answers, name: str = "notebook") -> list[Needle]:
             needles.append(needle)
 
     for item in answers:
-        question, text = item if isinstance(item, tuple) else (None, item)
-        needle = answer_needle(text, question)
+        question, text, strict = (tuple(item) + (False,))[:3] if isinstance(item, tuple) else (None, item, False)
+        needle = answer_needle(text, question, strict)
         if needle is not None:
             add(needle)
     for index, lines in secret_cells(instructor, name).items():
@@ -188,7 +188,12 @@ def _compare(where: str, texts: list[str], baseline: list[str], needles,
                 leaks.append(Leak(where, needle.label))
     joined, base = "\n".join(texts), "\n".join(baseline)
     for needle in needles:
-        if count(needle, joined) > count(needle, base):
+        # A strict answer (a number or a word) may not appear at all, even where the instructor
+        # wrote it outside a solution region: a question that states its answer gives it away.
+        # Others (a set's row ids, which the question's table must show) count only where the
+        # release adds them.
+        allowed = 0 if needle.strict else count(needle, base)
+        if count(needle, joined) > allowed:
             leaks.append(Leak(where, needle.label))
     return leaks
 
@@ -233,7 +238,9 @@ def scan_notebook(student, instructor, answers=(), name: str = "notebook") -> li
         student: the student notebook (an nbformat node or the same structure as a dict).
         instructor: the instructor notebook it was made from (any format the release reads).
         answers: plaintext answers to search for, as strings or ``(question id, string)``
-            pairs (see :func:`answer_strings`); a leak names the question, not the value.
+            pairs or ``(question id, string, strict)`` triples (see :func:`answer_strings`);
+            a strict answer is a leak wherever it appears, the others only where the release
+            adds them; a leak names the question, not the value.
         name: the notebook's name in error messages.
 
     Returns:

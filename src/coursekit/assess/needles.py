@@ -60,6 +60,7 @@ class Needle:
     question: str | None = None
     value: Decimal | None = None
     pattern: re.Pattern | None = None
+    strict: bool = False   # found anywhere, even where the instructor's question text has it
 
     @property
     def label(self) -> str:
@@ -133,7 +134,7 @@ def _digits(value: Decimal) -> int:
     return len(text) or 1
 
 
-def answer_needle(text: str, question: str | None = None) -> Needle | None:
+def answer_needle(text: str, question: str | None = None, strict: bool = False) -> Needle | None:
     """A needle for one plaintext answer, or None when it is too short to search for.
 
     >>> answer_needle("4") is None, answer_needle("0.5") is None, answer_needle("ab") is None
@@ -147,12 +148,12 @@ def answer_needle(text: str, question: str | None = None) -> Needle | None:
         value = max(values, key=lambda v: (v == _decimal(text.replace(",", "")), v))
         if _digits(value) < MIN_DIGITS:
             return None
-        return Needle("plaintext answer", text, question, value)
+        return Needle("plaintext answer", text, question, value, None, strict)
     folded = fold(text)
     if len(folded.replace(" ", "")) < MIN_TEXT:
         return None
     pattern = re.compile(r"(?<!\w)" + re.escape(folded) + r"(?!\w)")
-    return Needle("plaintext answer", text, question, None, pattern)
+    return Needle("plaintext answer", text, question, None, pattern, strict)
 
 
 def line_needle(kind: str, text: str, origin: str | None = None) -> Needle:

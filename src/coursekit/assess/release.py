@@ -54,6 +54,7 @@ __all__ = ["release_sets", "student_notebook", "check_structure", "check_instruc
            "DEFAULT_OUT", "STUDENT_KEY", "STUDENT_README"]
 
 DEFAULT_OUT = "release"
+STRICT = ("number", "text")  # answers that may not appear even in the question's own text
 STUDENT_KEY = "checks.json"
 STUDENT_README = Path(__file__).resolve().parents[1] / "templates" / "student" / "README.md"
 
@@ -209,7 +210,7 @@ def release_sets(exercises_dir: str | os.PathLike[str], out_dir: str | os.PathLi
                               "Restore it from git or fix the JSON.") from None
         check_structure(exercise, nb)
         data = nbformat.writes(student_notebook(exercise, nb)).encode("utf-8") + b"\n"
-        answers = [(q.id, a) for q in exercise.questions if not q.manual
+        answers = [(q.id, a, q.kind in STRICT) for q in exercise.questions if not q.manual
                    for a in answer_strings(q.spec)]
         # The scan reads the very bytes that would be written, so "clean" is about the file.
         leaks = scan_notebook(json.loads(data), nb, answers, f"{exercise.name}.ipynb")
