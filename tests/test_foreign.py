@@ -266,6 +266,19 @@ def test_an_unclosed_otter_block_is_refused(tmp_path):
     _refused(tmp_path, nb, "problem1.ipynb, cell 7", "'# BEGIN TESTS' in the wrong place")
 
 
+def test_an_otter_fence_inside_other_markdown_is_refused(tmp_path):
+    nb = otter_notebook()
+    nb.cells[1].source += "\n```otter\n# BEGIN QUESTION\nname: q0\n```"
+    _refused(tmp_path, nb, "problem1.ipynb, cell 1", "```otter block")
+
+
+def test_a_whole_cell_otter_fence_counts_as_the_raw_cell(tmp_path):
+    nb = otter_notebook()
+    nb.cells[3] = v4.new_markdown_cell("```otter\n# BEGIN QUESTION\nname: q1\npoints: 2\n```")
+    student = nbformat.read(_release(tmp_path, tutorial=nb) / "tutorial.ipynb", 4)
+    assert "BEGIN QUESTION" not in _text(student)
+
+
 def test_nbgrader_autotest_lines_are_refused(tmp_path):
     nb = nbgrader_notebook()
     nb.cells[3].source = "### AUTOTEST gap(1999, 2022)"

@@ -133,6 +133,9 @@ def roles(nb, name: str = "notebook") -> list[OtterRole]:
     for index, cell in enumerate(nb.get("cells", [])):
         where = f"{name}, cell {index}"
         text = _unfenced(cell)
+        if text is None and any(line.strip() == "```otter" for line in _text(cell).split("\n")):
+            raise CourseError(f"{where}: an ```otter block inside other Markdown; put it in a "
+                              "cell of its own (or a raw cell) so coursekit can read it.")
         first = text.split("\n")[0].strip() if text is not None else ""
         if _IGNORE.match(_text(cell).split("\n")[0]) and not _BOUNDARY.match(first):
             out.append(OtterRole("ignore"))
