@@ -11,17 +11,11 @@ Before anything is written the leak scan (:mod:`coursekit.assess.leaks`) checks 
 key file; one leak stops the release. Files a student or instructor changed since the last
 release are never overwritten (:mod:`coursekit.course.safewrite`) unless ``--force`` is given.
 
->>> import nbformat
->>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-...     "### BEGIN SOLUTION\\ngap = 2022 - 1999\\n### END SOLUTION\\ncheck('ex.gap', gap)")])
->>> q = Question("ex.gap", "number", 1, "gap", {"kind": "number", "answer": 23})
->>> student = student_notebook(ExerciseSet("01-demo", Path("x"), Path("y"), (q,)), nb)
->>> print(student.cells[0].source)
-# YOUR ANSWER HERE: replace each ... with your own code or value.
-gap = ...
-check('ex.gap', gap)
->>> student.cells[0].metadata["coursekit"]
-{'questions': ['ex.gap']}
+The student copy itself is made by :mod:`coursekit.assess.student` (re-exported here):
+
+>>> from coursekit.assess import student
+>>> student_notebook is student.student_notebook, STRICT
+(True, ('number', 'text'))
 """
 
 from __future__ import annotations
