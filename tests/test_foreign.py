@@ -411,8 +411,9 @@ def test_a_leak_in_an_nbgrader_set_stops_the_release_and_names_the_cell(tmp_path
 def test_a_planted_answer_in_the_released_key_file_names_the_question():
     keys = {"format": "coursekit-checks/1",
             "questions": {"ex.share": {"kind": "number", "hint": "Close to 24,50 %."}}}
-    leaks = [str(leak) for leak in scan_keys(keys, [("ex.share", "24.5")])]
-    assert leaks == ["checks.json question 'ex.share': plaintext answer of ex.share (in some spelling)"]
+    for answers in ([("ex.share", "24.5")], [("ex.share", "24.5", True)]):   # as release passes them
+        leaks = [str(leak) for leak in scan_keys(keys, answers)]
+        assert leaks == ["checks.json question 'ex.share': plaintext answer of ex.share (in some spelling)"]
 
 
 def test_an_answer_left_unmarked_in_an_instructor_markdown_cell_is_caught():

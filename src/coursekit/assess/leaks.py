@@ -331,8 +331,8 @@ def scan_keys(keys: dict, answers=()) -> list[Leak]:
     >>> [str(leak) for leak in scan_keys(keys, ["1999"])]
     ["checks.json question 'q': field 'answer' (a key file holds only hashes and hints)", ...]
     """
-    needles = [n for n in (answer_needle(*(item[::-1] if isinstance(item, tuple) else (item,)))
-                           for item in answers) if n is not None]
+    needles = [n for n in (answer_needle(item[1], item[0]) if isinstance(item, tuple)
+                           else answer_needle(item) for item in answers) if n is not None]
     leaks: list[Leak] = []
     for key in keys:
         if key not in ("format", "questions"):

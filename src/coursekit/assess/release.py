@@ -212,8 +212,8 @@ def release_sets(exercises_dir: str | os.PathLike[str], out_dir: str | os.PathLi
         writer.add(f"{exercise.name}.ipynb", data)
     instructor_keys = build_exercise_keys(keyed)
     keys = student_keys(instructor_keys, keyed)  # graded questions: form only, no hash
-    every_answer = [(q.id, a) for s in keyed for q in s.questions if not q.manual
-                    for a in answer_strings(q.spec)]
+    every_answer = [(q.id, a, q.kind in STRICT) for s in keyed for q in s.questions
+                    if not q.manual for a in answer_strings(q.spec)]
     # The instructor's key too: its hints and feedback reach students on the feedback pages.
     problems += sorted({str(leak) for key in (keys, instructor_keys)
                         for leak in scan_keys(key, every_answer)})
