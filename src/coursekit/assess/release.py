@@ -39,6 +39,7 @@ from coursekit.course.exercises import (
     discover,
     keys_text,
 )
+from coursekit.course.files import read_notebook
 from coursekit.course.safewrite import GeneratedFiles
 from coursekit.errors import CourseError
 from coursekit.formcheck import student_keys
@@ -197,11 +198,7 @@ def release_sets(exercises_dir: str | os.PathLike[str], out_dir: str | os.PathLi
     writer = GeneratedFiles(out_dir, command="coursekit release")
     problems: list[str] = []
     for exercise in chosen:
-        try:
-            nb = nbformat.read(exercise.notebook, as_version=4)
-        except Exception as exc:  # nbformat raises several types for a broken file
-            raise CourseError(f"{exercise.notebook}: cannot be read as a notebook ({exc}). "
-                              "Restore it from git or fix the JSON.") from None
+        nb = read_notebook(exercise.notebook)
         check_structure(exercise, nb)
         data = nbformat.writes(student_notebook(exercise, nb)).encode("utf-8") + b"\n"
         answers = [(q.id, a, q.kind in STRICT) for q in exercise.questions if not q.manual

@@ -26,16 +26,12 @@ import copy
 
 from coursekit.course import nbgrader
 from coursekit.course.exercises import MANUAL
+from coursekit.course.notebooks import source as _text
 from coursekit.course.solutions import cell_roles
 
 __all__ = ["identify", "grading_notebook", "score", "TEST_MARK"]
 
 TEST_MARK = "coursekit-test"   # metadata key on the cells this module adds or restores
-
-
-def _text(cell) -> str:
-    source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else str(source)
 
 
 def identify(doc: dict, sets: list):

@@ -159,15 +159,10 @@ def _question(qid, item, path: Path, seen_vars: dict) -> Question:
     return Question(qid, kind, points, variable, dict(item))
 
 
-def _read(notebook: Path) -> dict:
-    try:
-        nb = json.loads(notebook.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CourseError(f"{notebook}: cannot be read as a notebook ({exc}). Restore it from "
-                          "git or fix the JSON.") from None
-    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
-        raise CourseError(f"{notebook}: is not a notebook (no list of cells).")
-    return nb
+def _read(notebook: Path):
+    from coursekit.course.files import read_notebook
+
+    return read_notebook(notebook)
 
 
 def notebook_questions(nb, name: str) -> tuple[str, tuple[Question, ...]]:

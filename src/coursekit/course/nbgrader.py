@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import re
 
+from coursekit.course.notebooks import source as _text
 from coursekit.errors import CourseError
 
 __all__ = ["CODE_STUB", "TEXT_STUB", "KEYS", "NbgraderRole", "is_nbgrader", "meta", "role_of",
@@ -70,11 +71,6 @@ def is_nbgrader(nb) -> bool:
     False
     """
     return any(meta(cell) for cell in nb.get("cells", []))
-
-
-def _text(cell) -> str:
-    source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else str(source)
 
 
 def role_of(cell, where: str = "cell") -> NbgraderRole:

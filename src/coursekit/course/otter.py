@@ -34,6 +34,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from coursekit.course.notebooks import source as _text
 from coursekit.course.otterlines import replace_solutions, unignored
 from coursekit.errors import CourseError
 
@@ -61,11 +62,6 @@ class OtterRole:
     kind: str
     question: str | None = None
     config: dict = field(default_factory=dict)
-
-
-def _text(cell) -> str:
-    source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else str(source)
 
 
 def _unfenced(cell) -> str | None:

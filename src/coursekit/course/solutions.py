@@ -37,6 +37,8 @@ from coursekit.course.foreign import (
     foreign_student_cells,
     notebook_format,
 )
+from coursekit.course.notebooks import is_notes
+from coursekit.course.notebooks import source as _text
 from coursekit.errors import CourseError
 
 __all__ = ["CODE_PLACEHOLDER", "MARKDOWN_PLACEHOLDER", "Region", "regions", "has_solution",
@@ -250,11 +252,6 @@ def strip_solutions(source: str, cell_type: str = "code", *, where: str = "cell"
 
 # --- one answer for every format: what a cell is, and what the student copy holds ------------
 
-def _text(cell) -> str:
-    source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else str(source)
-
-
 def cell_roles(nb, name: str = "notebook") -> list[CellRole]:
     """Classify every cell of ``nb``: the one test of "is this a solution / hidden test / locked".
 
@@ -278,7 +275,7 @@ def cell_roles(nb, name: str = "notebook") -> list[CellRole]:
             found = regions(_text(cell), kind, where=where)
             role = CellRole("solution" if any(r.kind in ("solution", "inline") for r in found)
                             else "hidden-test" if found else "prompt", fmt=fmt)
-        if ((cell.get("metadata") or {}).get("slideshow") or {}).get("slide_type") == "notes":
+        if is_notes(cell):
             role = CellRole("note", role.question, role.points, role.manual, fmt)
         out.append(role)
     return out
