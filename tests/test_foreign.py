@@ -570,3 +570,17 @@ def test_nbgraders_example_submissions_score_as_nbgrader_autograde_scored_them()
             if meta.get("grade") and not meta.get("solution"):
                 theirs = 0 if any(o.output_type == "error" for o in cell.outputs) else meta["points"]
                 assert rows[meta["grade_id"]]["points"] == theirs, (student, meta["grade_id"])
+
+
+def test_otter_test_points_are_resolved_as_otter_does():
+    """A list gives points test by test; a test's own BEGIN TEST CONFIG points are kept."""
+    teacher = otter_notebook()
+    teacher.cells[3].source = "# BEGIN QUESTION\nname: q1\npoints: [0.5, 1.5]"
+    teacher.cells[19].source = ('""" # BEGIN TEST CONFIG\npoints: 0.25\nhidden: true\n'
+                                '""" # END TEST CONFIG\nassert partner.lower() == "moscow"')
+    exercise, doc = _student("tutorial", teacher)
+    assert [(q.id, q.points) for q in exercise.questions] == [("q1", 2.0), ("q2", 0.25), ("q3", 3.0)]
+    cells = {c["source"].split("\n")[0]: c for c in doc["cells"]}
+    cells["def gap(a, b):"]["source"] = "def gap(a, b):\n    return b - a if a > 1980 else 0"
+    rows, _ = _graded(exercise, teacher, doc)
+    assert rows["q1"]["points"] == 0.5 and rows["q2"]["points"] == 0   # share still unanswered

@@ -114,12 +114,16 @@ def grading_notebook(exercise, instructor, submitted: dict) -> tuple[dict, list[
 
 def _otter_tests(exercise, instructor, roles, cells):
     """Append each question's tests after the last submitted cell marked with that question."""
+    from coursekit.course.otterpoints import question_points
+
+    points = question_points(instructor, f"{exercise.name}.ipynb")
     tests: dict[str, list] = {}
     for cell, role in zip(instructor.cells, roles, strict=True):
         if role.kind in ("test", "hidden-test"):
             out = [o for o in cell.get("outputs", []) if o.get("output_type") == "execute_result"]
             want = "".join(out[0].get("data", {}).get("text/plain", "")) if out else None
-            tests.setdefault(role.question, []).append((_text(cell), role.kind, want))
+            mine = tests.setdefault(role.question, [])
+            mine.append((_text(cell), role.kind, want, points[role.question][len(mine)]))
     last: dict[str, int] = {}
     for index, cell in enumerate(cells):
         for qid in ((cell.get("metadata") or {}).get("coursekit") or {}).get("questions") or []:
@@ -128,16 +132,16 @@ def _otter_tests(exercise, instructor, roles, cells):
     for index, cell in enumerate(cells):
         out.append(cell)
         for qid in [q for q, at in last.items() if at == index]:
-            for number, (source, kind, want) in enumerate(tests.get(qid, []), start=1):
+            for number, (source, kind, want, share) in enumerate(tests.get(qid, []), start=1):
                 out.append(_mark({"cell_type": "code", "source": source, "metadata": {},
                                   "outputs": [], "execution_count": None},
-                                 question=qid, kind=kind, test=number, want=want))
+                                 question=qid, kind=kind, test=number, want=want, points=share))
     for qid in tests:
         if qid not in last:  # the answer cell was deleted: run the tests at the end
-            for number, (source, kind, want) in enumerate(tests[qid], start=1):
+            for number, (source, kind, want, share) in enumerate(tests[qid], start=1):
                 out.append(_mark({"cell_type": "code", "source": source, "metadata": {},
                                   "outputs": [], "execution_count": None},
-                                 question=qid, kind=kind, test=number, want=want))
+                                 question=qid, kind=kind, test=number, want=want, points=share))
     return out
 
 
@@ -196,9 +200,9 @@ def score(exercise, executed: dict, student: str) -> list[dict]:
                        "in the notebook; it may have been deleted.")
             rows.append(row)
             continue
-        share = q.points / len(runs)
         got, failed = 0.0, []
         for cell, mark in runs:
+            share = mark.get("points", q.points / len(runs))  # otter: each test's own points
             problem = _failed(cell)
             value = _value(cell)
             label = f"{'hidden ' if mark.get('kind') == 'hidden-test' else ''}test {mark.get('test', 1)}"

@@ -170,7 +170,7 @@ def notebook_questions(nb, name: str) -> tuple[str, tuple[Question, ...]]:
 
     nbgrader: each graded cell is a question named by its ``grade_id`` (test cells ``tests``,
     graded answer and task cells ``manual``); otter: each ``# BEGIN QUESTION`` block (``manual``
-    or ``tests``; points default to 1, as in otter).
+    or ``tests``; points resolved as otter does, :mod:`coursekit.course.otterpoints`).
 
     >>> nb = {"cells": [{"cell_type": "raw", "source": "# BEGIN QUESTION\\nname: q1\\nmanual: true"},
     ...                 {"cell_type": "markdown", "source": "Why?"},
@@ -183,6 +183,10 @@ def notebook_questions(nb, name: str) -> tuple[str, tuple[Question, ...]]:
 
     roles = cell_roles(nb, name)
     fmt = roles[0].fmt if roles else "coursekit"
+    if fmt == "otter":
+        from coursekit.course.otterpoints import question_points
+
+        totals = {q: sum(points) for q, points in question_points(nb, name).items()}
     found: dict[str, Question] = {}
     for index, role in enumerate(roles):
         if not role.question or role.question in found:
@@ -190,7 +194,7 @@ def notebook_questions(nb, name: str) -> tuple[str, tuple[Question, ...]]:
         graded = (fmt == "otter" and role.kind != "delimiter") or role.points is not None
         if not graded or (fmt == "nbgrader" and role.kind not in ("test", "solution", "locked")):
             continue
-        points = role.points if role.points is not None else 1.0
+        points = totals[role.question] if fmt == "otter" else role.points
         kind = MANUAL if role.manual else TESTS
         spec = {"kind": kind, "points": points, "format": fmt, "cell": index}
         if kind == MANUAL:

@@ -62,6 +62,7 @@ class OtterRole:
     kind: str
     question: str | None = None
     config: dict = field(default_factory=dict)
+    points: float | None = None   # a test cell's own points (its BEGIN TEST CONFIG)
 
 
 def _unfenced(cell) -> str | None:
@@ -106,13 +107,16 @@ def question_config(text: str, where: str) -> dict:
     return config
 
 
-def _hidden(source: str, where: str) -> bool:
+def _test(source: str, where: str) -> tuple[bool, float | None]:
+    """(hidden, own points) of a test cell, from its first line or its BEGIN TEST CONFIG."""
     lines = source.split("\n")
     if _TEST_CONFIG.match(lines[0]):
         ends = [i for i, line in enumerate(lines) if re.match(r'""?"?\s*#\s*END\s*TEST\s*CONFIG', line, re.I)]
         config = _yaml("\n".join(lines[1:ends[0] if ends else len(lines)]), where)
-        return bool(isinstance(config, dict) and config.get("hidden"))
-    return lines[0].lstrip().startswith("#") and bool(re.search(r"\bhidden\b", lines[0], re.I))
+        config = config if isinstance(config, dict) else {}
+        points = config.get("points")
+        return bool(config.get("hidden")), float(points) if isinstance(points, (int, float)) else None
+    return lines[0].lstrip().startswith("#") and bool(re.search(r"\bhidden\b", lines[0], re.I)), None
 
 
 def roles(nb, name: str = "notebook") -> list[OtterRole]:
@@ -165,9 +169,10 @@ def roles(nb, name: str = "notebook") -> list[OtterRole]:
             if cell.get("cell_type") != "code":
                 raise CourseError(f"{where}: a {cell.get('cell_type')} cell in a tests block; "
                                   "tests are code cells.")
-            kind = "hidden-test" if _hidden(_text(cell), where) else "test"
-        else:
-            kind = {"solution": "solution", "prompt": "answer", "question": "question"}.get(block, "prompt")
+            hidden, own = _test(_text(cell), where)
+            out.append(OtterRole("hidden-test" if hidden else "test", qname, dict(config), own))
+            continue
+        kind = {"solution": "solution", "prompt": "answer", "question": "question"}.get(block, "prompt")
         out.append(OtterRole(kind, qname, dict(config) if stack else {}))
     if stack:
         raise CourseError(f"{name}: the {stack[-1]} block of question "
@@ -213,3 +218,4 @@ def student_source(cell, role: OtterRole, where: str) -> str | None:
                           "has no '# SOLUTION' line or '# BEGIN SOLUTION' region, so the whole "
                           "model answer would reach students. Mark the answer lines.")
     return "\n".join(replace_solutions(lines, where))
+
