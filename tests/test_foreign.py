@@ -584,3 +584,41 @@ def test_otter_test_points_are_resolved_as_otter_does():
     cells["def gap(a, b):"]["source"] = "def gap(a, b):\n    return b - a if a > 1980 else 0"
     rows, _ = _graded(exercise, teacher, doc)
     assert rows["q1"]["points"] == 0.5 and rows["q2"]["points"] == 0   # share still unanswered
+
+
+def test_otters_tutorial_submissions_get_per_test_partial_credit():
+    """otter's own tutorial and its six sample submissions, when a copy of otter is present:
+    each fails exactly the question its name says, publicly or only in the hidden tests
+    (checked by hand for all six: fails1 scores q1 2/3, fails3 scores q3 1/4)."""
+    git = Path("/work/.mirror/ucbds-infra+otter-grader/repo")
+    if not git.is_dir():
+        pytest.skip("no copy of otter-grader's repository here (fetch github:ucbds-infra/otter-grader)")
+    from coursekit.assess.testgrade import identify
+    from coursekit.course.exercises import ExerciseSet, notebook_questions
+
+    def show(path):
+        return nbformat.reads(subprocess.run(["git", f"--git-dir={git}", "show", f"HEAD:docs/tutorial/{path}"],
+                                             capture_output=True, check=True, text=True).stdout, 4)
+
+    source = show("demo.ipynb")
+    fmt, questions = notebook_questions(source, "demo")
+    exercise = ExerciseSet("demo", Path("demo"), Path("demo"), questions, fmt)
+    # four of the six (each run starts a kernel): all passed, a public and two hidden failures
+    expected = {"passesAll": {}, "fails2": {"q2": 0.0}, "fails2Hidden": {"q2": 0.5},
+                "fails3Hidden": {"q3": 0.5}}
+    student = nbformat.read(_release_copy(source), 4)
+    assert "HIDDEN" not in _text(student) and "3.33333333" not in _text(student)
+    for name, partial in expected.items():
+        submitted = show(f"submissions/ipynbs/demo-{name}.ipynb")
+        assert identify(submitted, [exercise]) is exercise      # by its grader.check("q1") cells
+        rows, _ = _graded(exercise, source, submitted)
+        for qid in ("q1", "q2", "q3"):
+            assert rows[qid]["points"] == pytest.approx(partial.get(qid, 1.0), abs=1e-5), (name, qid)
+        assert rows["q5"]["status"] == "manual"
+
+
+def _release_copy(nb) -> Path:
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp())
+    return _release(folder, demo=nb) / "demo.ipynb"
