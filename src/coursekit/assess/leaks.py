@@ -1,10 +1,14 @@
 """The leak scan: prove a student notebook and key file hold no solution, answer or revealing output.
 
-What counts as a leak (each reported with the place it was found):
+What counts as a leak (each reported with the place it was found and what it is, named by
+question or instructor cell but never printed, since release logs are shared):
 
-- a line of a solution region (or of hidden tests) of the instructor notebook;
-- a plaintext answer from the answers file (numbers of two or more digits, text of three or
-  more characters; shorter ones are protected by the solution regions instead);
+- a line of a model answer or hidden test of the instructor notebook, in any format the
+  release reads (coursekit markers, nbgrader metadata and regions, otter raw-cell blocks), and
+  the numbers and strings written in those lines;
+- a plaintext answer from the answers file, in any spelling (:mod:`coursekit.assess.needles`:
+  24.5 = 24.50 = 24,5 = 24.5%; case, spacing and hyphens folded; what is too short to search
+  for and why);
 - an output of the instructor notebook (text, HTML or image), anywhere;
 - a speaker-notes cell (``metadata.slideshow.slide_type == "notes"``): notes are for the
   instructor's deck and build only, and may say which answer to steer students to;
@@ -12,9 +16,11 @@ What counts as a leak (each reported with the place it was found):
   cell or notebook metadata outside the short list the release keeps, and attachments that are
   not the instructor's own question attachments.
 
-Places searched: every cell's source, outputs, metadata and attachments (text payloads stored
-as base64 are decoded and searched too; image payloads are compared with the instructor's
-outputs) and the notebook's metadata. A string the question text itself already holds (outside
+Places searched: every cell's source, outputs (text, HTML, data), tags and metadata and
+attachments (base64 payloads are decoded and searched; images are also compared with the
+instructor's outputs) and the notebook's metadata. The scan fails closed: a cell it cannot
+read, or an instructor cell it cannot classify, raises instead of reporting "clean".
+A string the question text itself already holds (outside
 solution regions) is not a leak: only what the release would add counts. An attachment is
 searched even when it is the instructor's own: a question must not carry its answer.
 
@@ -25,59 +31,54 @@ searched even when it is the instructor's own: a question must not carry its ans
 >>> scan_notebook(student, teacher, answers=["22.9"])
 []
 >>> student.cells[0].metadata["note"] = "the gap is 22.9 years"
->>> [str(leak) for leak in scan_notebook(student, teacher, answers=["22.9"])]
-["cell 0 metadata: metadata key 'note' (the release keeps only ...)", "cell 0 metadata: plaintext answer '22.9'"]
+>>> for leak in scan_notebook(student, teacher, answers=[("ex01.gap", "22.9")]):
+...     print(leak)
+cell 0 metadata: metadata key 'note' (the release keeps only ...)
+cell 0 metadata: plaintext answer of ex01.gap (in some spelling)
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
+import ast
 import json
 import re
 from dataclasses import dataclass
 
-from coursekit.course.solutions import solution_lines, strip_solutions
+from coursekit.assess.needles import (
+    MIN_BINARY,
+    MIN_LINE,
+    Needle,
+    answer_needle,
+    count,
+    line_needle,
+    squash,
+)
+from coursekit.assess.places import decoded, payloads, readable, strings
+from coursekit.course.solutions import cell_roles, secret_cells, student_cells
 
 __all__ = ["Leak", "scan_notebook", "scan_keys", "scan_graded_hashes", "answer_strings",
-           "speaker_notes", "notes_leaks",
+           "speaker_notes", "notes_leaks", "readable",
            "NOTEBOOK_METADATA", "CELL_METADATA", "KEY_FIELDS"]
 
 NOTEBOOK_METADATA = ("kernelspec", "language_info", "coursekit")
-CELL_METADATA = ("tags", "slideshow", "editable", "deletable", "coursekit", "jupyter")
+CELL_METADATA = ("tags", "slideshow", "editable", "deletable", "coursekit", "jupyter", "nbgrader")
+NBGRADER_FIELDS = ("grade", "solution", "locked", "task", "grade_id", "points", "schema_version",
+                   "checksum", "cell_type")
 KEY_FIELDS = ("id", "kind", "salt", "hint", "points", "step", "tolerance", "choices", "variable",
               "accept", "feedback", "unit", "near", "check", "range")
-TEXT_MIMES = ("application/json", "application/javascript", "image/svg+xml")
-MIN_LINE = 8      # shorter solution lines ("else:", "x = 1") are too common to search for
 MIN_OUTPUT = 24   # shorter instructor outputs ("42") are too common to search for
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 @dataclass(frozen=True)
 class Leak:
-    """One leak: where it was found and what it is (shortened, so the report leaks little)."""
+    """One leak: where it was found and what it is (named, not printed, so the report leaks little)."""
 
     where: str
     what: str
 
     def __str__(self) -> str:
         return f"{self.where}: {self.what}"
-
-
-@dataclass(frozen=True)
-class _Needle:
-    kind: str        # "solution line", "plaintext answer", "instructor output"
-    text: str
-    pattern: re.Pattern
-
-
-def _squash(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _short(text: str, width: int = 40) -> str:
-    text = _squash(text)
-    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def answer_strings(spec: dict) -> list[str]:
@@ -120,107 +121,80 @@ def answer_strings(spec: dict) -> list[str]:
     return found
 
 
-def _answer_needle(text: str) -> _Needle:
-    if re.fullmatch(r"[-+]?[\d,]*\.?\d+", text):
-        pattern = re.compile(r"(?<![\w.,])" + re.escape(text) + r"(?![\w]|[.,]\d)")
-    else:
-        pattern = re.compile(r"(?<!\w)" + re.escape(_squash(text).casefold()) + r"(?!\w)")
-    return _Needle("plaintext answer", text, pattern)
-
-
-def _needles(instructor, answers) -> list[_Needle]:
-    needles: list[_Needle] = []
-    seen = set()
-    for index, cell in enumerate(instructor.cells):
-        for line in solution_lines(cell.source, cell.cell_type, where=f"cell {index}"):
-            line = _squash(line)
-            if len(line) >= MIN_LINE and line not in seen:
-                seen.add(line)
-                needles.append(_Needle("solution line", line, re.compile(re.escape(line))))
-        for out in cell.get("outputs", []):
-            texts, binary = _payloads(out.get("data", {}))
-            texts += [out["text"]] if isinstance(out.get("text"), str) else []
-            for text in texts + binary:
-                text = _squash(text)
-                if len(text) >= MIN_OUTPUT and text not in seen:
-                    seen.add(text)
-                    needles.append(_Needle("instructor output", text, re.compile(re.escape(text))))
-    for text in answers:
-        if text not in seen:
-            seen.add(text)
-            needles.append(_answer_needle(text))
-    return needles
-
-
-def _decoded(value: str) -> str | None:
-    """The text inside a base64 payload (images, attachments), or None if it is not base64."""
-    compact = "".join(value.split())
-    if len(compact) < 8 or len(compact) % 4 or not re.fullmatch(r"[A-Za-z0-9+/]+=*", compact):
-        return None
+def _literals(line: str) -> list[str]:
+    """The numbers and strings written in one line of a model answer or hidden test."""
     try:
-        return base64.b64decode(compact, validate=True).decode("latin-1")
-    except (binascii.Error, ValueError):
-        return None
-
-
-def _strings(node) -> list[str]:
-    """Every string in a JSON-like structure, keys too."""
-    found: list[str] = []
-    if isinstance(node, str):
-        found.append(node)
-    elif isinstance(node, dict):
-        for key, value in node.items():
-            found.append(str(key))
-            found += _strings(value)
-    elif isinstance(node, (list, tuple)):
-        for value in node:
-            found += _strings(value)
+        tree = ast.parse(line.strip().rstrip(":") or "0")
+    except SyntaxError:
+        return re.findall(r"\d[\d.]*", line)
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and not isinstance(node.value, bool):
+            if isinstance(node.value, (int, float)):
+                found.append(repr(node.value))
+            elif isinstance(node.value, str) and len(node.value.strip()) >= 4:
+                found.append(node.value.strip())
     return found
 
 
-def _textual(mime: str) -> bool:
-    return mime.startswith("text/") or mime in TEXT_MIMES or mime.endswith("+json")
+def _needles(instructor, answers, name: str = "notebook") -> list[Needle]:
+    """Everything the student copy must not hold: model-answer and hidden-test lines (and the
+    values written in them), revealing outputs, and the plaintext answers (``answers``: strings
+    or ``(question id, string)`` pairs)."""
+    needles: list[Needle] = []
+    seen = set()
 
+    def add(needle):
+        # one needle per value: a plaintext answer (added first) names its question
+        key = ("value", needle.value) if needle.value is not None else (needle.kind, needle.text)
+        if key not in seen:
+            seen.add(key)
+            needles.append(needle)
 
-def _payloads(bundle) -> tuple[list[str], list[str]]:
-    """Split a mime bundle (an output's data, an attachment) into (text, binary) payloads.
-
-    Text payloads are decoded from base64 where they are stored that way and searched for
-    everything; binary ones (images) only for the instructor's own outputs, since any short
-    number can turn up by chance in base64 image data.
-    """
-    texts: list[str] = []
-    binary: list[str] = []
-    for mime, data in (bundle.items() if isinstance(bundle, dict) else []):
-        value = data if isinstance(data, str) else "".join(data) if isinstance(data, list) and all(
-            isinstance(x, str) for x in data) else json.dumps(data)
-        if _textual(str(mime)):
-            texts.append(_decoded(value) or value)
-        else:
-            binary.append(value)
-    return texts, binary
-
-
-def _count(needle: _Needle, text: str) -> int:
-    text = _squash(text)
-    if needle.kind == "plaintext answer" and not needle.text[:1].isdigit():
-        text = text.casefold()
-    return len(needle.pattern.findall(text))
+    for item in answers:
+        question, text, strict = (tuple(item) + (False,))[:3] if isinstance(item, tuple) else (None, item, False)
+        needle = answer_needle(text, question, strict)
+        if needle is not None:
+            add(needle)
+    for index, lines in secret_cells(instructor, name).items():
+        origin = f"instructor cell {index}"
+        for line in lines:
+            if len(squash(line)) >= MIN_LINE:
+                add(line_needle("solution line", line, origin))
+            for literal in _literals(line):
+                needle = answer_needle(literal)
+                if needle is not None:
+                    add(Needle("solution value", literal, origin, needle.value, needle.pattern))
+    for index, cell in enumerate(instructor.cells):
+        for out in cell.get("outputs", []):
+            texts, binary = payloads(out.get("data", {}))
+            texts += [out["text"]] if isinstance(out.get("text"), str) else []
+            for text in texts + binary:
+                if len(squash(text)) >= MIN_OUTPUT:
+                    add(line_needle("instructor output", text, f"instructor cell {index}"))
+    return needles
 
 
 def _compare(where: str, texts: list[str], baseline: list[str], needles,
              binary: list[str] = ()) -> list[Leak]:
     leaks = []
-    outputs_only = [n for n in needles if n.kind == "instructor output"]
     for payload in binary:
-        payload = _squash(payload)
-        for needle in outputs_only:
-            if needle.text in payload:
-                leaks.append(Leak(where, f"{needle.kind} {_short(needle.text)!r}"))
+        text = decoded(payload) or ""
+        for needle in needles:
+            if needle.kind == "instructor output" and needle.text in squash(payload):
+                leaks.append(Leak(where, needle.label))
+            elif (needle.kind != "instructor output" and len(needle.text) >= MIN_BINARY
+                  and text and count(needle, text)):
+                leaks.append(Leak(where, needle.label))
     joined, base = "\n".join(texts), "\n".join(baseline)
     for needle in needles:
-        if _count(needle, joined) > _count(needle, base):
-            leaks.append(Leak(where, f"{needle.kind} {_short(needle.text)!r}"))
+        # A strict answer (a number or a word) may not appear at all, even where the instructor
+        # wrote it outside a solution region: a question that states its answer gives it away.
+        # Others (a set's row ids, which the question's table must show) count only where the
+        # release adds them.
+        allowed = 0 if needle.strict else count(needle, base)
+        if count(needle, joined) > allowed:
+            leaks.append(Leak(where, needle.label))
     return leaks
 
 
@@ -252,39 +226,54 @@ def notes_leaks(nb, name: str = "") -> list[Leak]:
             for i in speaker_notes(nb)]
 
 
-def scan_notebook(student, instructor, answers=()) -> list[Leak]:
+def cell_id(cell, index: int) -> str:
+    """The id a student cell carries: its instructor cell's id, or ``cell-N`` if it has none."""
+    return str(cell.get("id") or f"cell-{index}")
+
+
+def scan_notebook(student, instructor, answers=(), name: str = "notebook") -> list[Leak]:
     """Return every leak in ``student`` (a released notebook) relative to its ``instructor`` source.
 
     Args:
         student: the student notebook (an nbformat node or the same structure as a dict).
-        instructor: the instructor notebook it was made from.
-        answers: plaintext answers to search for (see :func:`answer_strings`).
+        instructor: the instructor notebook it was made from (any format the release reads).
+        answers: plaintext answers to search for, as strings or ``(question id, string)``
+            pairs or ``(question id, string, strict)`` triples (see :func:`answer_strings`);
+            a strict answer is a leak wherever it appears, the others only where the release
+            adds them; a leak names the question, not the value.
+        name: the notebook's name in error messages.
 
     Returns:
         The leaks found, in notebook order; an empty list means the notebook is clean.
+
+    Raises:
+        CourseError: a cell the scan cannot read, or an instructor cell it cannot classify:
+            the scan fails rather than call such a notebook clean.
     """
     import nbformat
 
+    readable(student, f"the student copy of {name}")
+    readable(instructor, name)
     student = nbformat.from_dict(student)
     instructor = nbformat.from_dict(instructor)
-    needles = _needles(instructor, answers)
-    by_id = {cell.get("id"): cell for cell in instructor.cells if cell.get("id")}
+    cell_roles(instructor, name)  # every cell classified, or the release stops here
+    needles = _needles(instructor, answers, name)
+    originals = {cell_id(c, i): c for i, c in enumerate(instructor.cells)}
+    expected = {cell_id(instructor.cells[i], i): text for i, _, text, _ in
+                student_cells(instructor, name) if i is not None}
     leaks: list[Leak] = notes_leaks(student)
     for index, cell in enumerate(student.cells):
         where = f"cell {index}"
         source = cell.get("source", "")
         if isinstance(source, list):
             source = "".join(source)
-        original = by_id.get(cell.get("id")) or (instructor.cells[index]
-                                                 if index < len(instructor.cells) else None)
-        expected = (strip_solutions(original.source, original.cell_type, where=where)
-                    if original is not None else "")
-        leaks += _compare(f"{where} source", [source], [expected], needles)
+        original = originals.get(str(cell.get("id")))
+        leaks += _compare(f"{where} source", [source], [expected.get(str(cell.get("id")), "")], needles)
         for number, out in enumerate(cell.get("outputs", [])):
             leaks.append(Leak(f"{where} output {number}", "an output (the student version "
                               "must have none: the release clears them)"))
-            texts, binary = _payloads(out.get("data", {}))
-            texts += _strings({k: v for k, v in out.items() if k != "data"})
+            texts, binary = payloads(out.get("data", {}))
+            texts += strings({k: v for k, v in out.items() if k != "data"})
             leaks += _compare(f"{where} output {number}", texts, [], needles, binary)
         if cell.get("execution_count") is not None:
             leaks.append(Leak(where, "an execution count (outputs were not cleared)"))
@@ -293,23 +282,31 @@ def scan_notebook(student, instructor, answers=()) -> list[Leak]:
             if key not in CELL_METADATA:
                 leaks.append(Leak(f"{where} metadata", f"metadata key {key!r} (the release keeps "
                                   f"only {', '.join(CELL_METADATA)})"))
-        leaks += _compare(f"{where} metadata", _strings(metadata), [], needles)
+        for key in (metadata.get("nbgrader") or {}):
+            if key not in NBGRADER_FIELDS:
+                leaks.append(Leak(f"{where} metadata", f"nbgrader field {key!r}"))
+        # The question ids the release writes are its own words, not a leak ("context" in a
+        # solution and in ex01.context-count); everything else in the metadata is searched.
+        own = (metadata.get("coursekit") or {}).get("questions") or []
+        leaks += _compare(f"{where} metadata", strings(metadata), [str(q) for q in own], needles)
         allowed = (original.get("attachments", {})
                    if original is not None and original.cell_type == "markdown" else {})
-        for name, bundle in (cell.get("attachments") or {}).items():
-            own = name in allowed and allowed[name] == bundle and f"attachment:{name}" in source
+        for name_, bundle in (cell.get("attachments") or {}).items():
+            own = name_ in allowed and allowed[name_] == bundle and f"attachment:{name_}" in source
             if not own:
-                leaks.append(Leak(f"{where} attachment {name!r}", "an attachment that is not "
+                leaks.append(Leak(f"{where} attachment {name_!r}", "an attachment that is not "
                                   "one of the question's own attachments"))
-            texts, binary = _payloads(bundle)
-            leaks += _compare(f"{where} attachment {name!r}", texts + [str(name)], [], needles,
+            texts, binary = payloads(bundle)
+            leaks += _compare(f"{where} attachment {name_!r}", texts + [str(name_)], [], needles,
                               binary)
     metadata = dict(student.get("metadata", {}))
     for key in metadata:
         if key not in NOTEBOOK_METADATA:
             leaks.append(Leak("notebook metadata", f"metadata key {key!r} (the release keeps only "
                               f"{', '.join(NOTEBOOK_METADATA)})"))
-    leaks += _compare("notebook metadata", _strings(metadata), [], needles)
+    own = metadata.get("coursekit") or {}
+    leaks += _compare("notebook metadata", strings(metadata),
+                      [str(own.get("exercise_set", "")), str(own.get("version", ""))], needles)
     return leaks
 
 
@@ -334,7 +331,8 @@ def scan_keys(keys: dict, answers=()) -> list[Leak]:
     >>> [str(leak) for leak in scan_keys(keys, ["1999"])]
     ["checks.json question 'q': field 'answer' (a key file holds only hashes and hints)", ...]
     """
-    needles = [_answer_needle(text) for text in answers]
+    needles = [n for n in (answer_needle(item[1], item[0]) if isinstance(item, tuple)
+                           else answer_needle(item) for item in answers) if n is not None]
     leaks: list[Leak] = []
     for key in keys:
         if key not in ("format", "questions"):
@@ -382,7 +380,7 @@ def scan_graded_hashes(keys: dict, instructor_keys: dict, graded) -> list[Leak]:
                 field in entry for field in ("salt", "accept", "near", "feedback"))):
             leaks.append(Leak(where, "a graded question with an answer hash (its student copy "
                               "must check the form only: coursekit grade judges it)"))
-        found = set(_strings(entry)) & secret
+        found = set(strings(entry)) & secret
         if found and qid not in graded:
             leaks.append(Leak(where, "the hash of a graded answer"))
     return leaks

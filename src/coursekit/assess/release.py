@@ -4,48 +4,43 @@ For each set in ``exercises/`` the release writes ``release/NN-name.ipynb`` (the
 ``coursekit build`` writes ``build/student/exercises/``) with every solution region replaced by
 a placeholder, outputs and execution counts cleared, metadata cut down to what a student needs,
 plus one hashed ``release/checks.json`` for the self-checks. The plaintext answers never leave
-``exercises/answers/``.
+``exercises/answers/``. nbgrader and otter-grader notebooks are released as they are, in their
+own words (:mod:`coursekit.assess.student`, :mod:`coursekit.course.nbgrader`, ``otter``).
 
 Before anything is written the leak scan (:mod:`coursekit.assess.leaks`) checks every notebook and the
 key file; one leak stops the release. Files a student or instructor changed since the last
 release are never overwritten (:mod:`coursekit.course.safewrite`) unless ``--force`` is given.
 
->>> import nbformat
->>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-...     "### BEGIN SOLUTION\\ngap = 2022 - 1999\\n### END SOLUTION\\ncheck('ex.gap', gap)")])
->>> q = Question("ex.gap", "number", 1, "gap", {"kind": "number", "answer": 23})
->>> student = student_notebook(ExerciseSet("01-demo", Path("x"), Path("y"), (q,)), nb)
->>> print(student.cells[0].source)
-# YOUR ANSWER HERE: replace each ... with your own code or value.
-gap = ...
-check('ex.gap', gap)
->>> student.cells[0].metadata["coursekit"]
-{'questions': ['ex.gap']}
+The student copy itself is made by :mod:`coursekit.assess.student` (re-exported here):
+
+>>> from coursekit.assess import student
+>>> student_notebook is student.student_notebook, STRICT
+(True, ('number', 'text'))
 """
 
 from __future__ import annotations
 
-import ast
+import json
 import os
 from pathlib import Path
 
 from coursekit.assess.leaks import (
-    CELL_METADATA,
     answer_strings,
     scan_graded_hashes,
     scan_keys,
     scan_notebook,
     speaker_notes,
 )
+from coursekit.assess.student import check_structure, student_notebook
 from coursekit.course.exercises import (
-    ExerciseSet,
+    ExerciseSet,  # noqa: F401  (used by the doctests)
     Question,  # noqa: F401  (used by the doctests)
     build_exercise_keys,
     discover,
     keys_text,
 )
+from coursekit.course.files import read_notebook
 from coursekit.course.safewrite import GeneratedFiles
-from coursekit.course.solutions import assigned_names, regions, strip_solutions
 from coursekit.errors import CourseError
 from coursekit.formcheck import student_keys
 
@@ -54,11 +49,8 @@ __all__ = ["release_sets", "student_notebook", "check_structure", "check_instruc
            "STUDENT_README"]
 
 DEFAULT_OUT = "release"
+STRICT = ("number", "text")  # answers that may not appear even in the question's own text
 STUDENT_KEY = "checks.json"
-LANGUAGE_INFO = ("name", "version", "mimetype", "file_extension", "codemirror_mode",
-                 "nbconvert_exporter", "pygments_lexer")
-KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
-SECRET_TAG = ("solution", "hidden", "answer")
 STUDENT_README = Path(__file__).resolve().parents[1] / "templates" / "student" / "README.md"
 
 
@@ -134,132 +126,6 @@ def student_readme(release: str | os.PathLike[str], lessons: list[dict]) -> str:
         extras="\n".join(extras))
 
 
-def _question_cells(exercise: ExerciseSet, nb) -> dict[int, list[str]]:
-    """Map cell index to the ids of the questions whose answer the cell's regions assign."""
-    by_variable = {q.variable: q.id for q in exercise.questions}
-    found: dict[int, list[str]] = {}
-    for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "code":
-            continue
-        where = f"{exercise.name}.ipynb, cell {index}"
-        for region in regions(cell.source, "code", where=where):
-            if region.kind == "hidden":
-                continue
-            for name in assigned_names("\n".join(region.lines)):
-                if name in by_variable and by_variable[name] not in found.setdefault(index, []):
-                    found[index].append(by_variable[name])
-    return {k: v for k, v in found.items() if v}
-
-
-def check_structure(exercise: ExerciseSet, nb) -> None:
-    """Check that every graded answer sits inside a solution region, and nowhere outside one.
-
-    Args:
-        exercise: the set (its questions name the variables).
-        nb: its instructor notebook.
-
-    Raises:
-        CourseError: a question's variable is never assigned in a solution region, or a cell
-            assigns it a value outside one (the student version would then hold the answer).
-
-    >>> import nbformat
-    >>> q = Question("ex.gap", "number", 1, "gap", {"kind": "number", "answer": 23})
-    >>> bad = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("gap = 23")])
-    >>> check_structure(ExerciseSet("01-demo", Path("x"), Path("y"), (q,)), bad)
-    Traceback (most recent call last):
-    ...
-    coursekit.errors.CourseError: 01-demo.ipynb, cell 0: assigns the graded variable 'gap' outside ...
-    """
-    located = {qid for ids in _question_cells(exercise, nb).values() for qid in ids}
-    graded = {q.variable: q for q in exercise.questions}
-    for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "code":
-            continue
-        where = f"{exercise.name}.ipynb, cell {index}"
-        visible = strip_solutions(cell.source, "code", where=where)
-        try:
-            tree = ast.parse(visible)
-        except SyntaxError:
-            continue  # IPython magics and the like: nothing to check at the top level
-        for node in tree.body:
-            targets = node.targets if isinstance(node, ast.Assign) else (
-                [node.target] if isinstance(node, (ast.AnnAssign, ast.AugAssign)) else [])
-            value = getattr(node, "value", None)
-            placeholder = isinstance(value, ast.Constant) and value.value in (None, Ellipsis)
-            for target in targets:
-                for sub in ast.walk(target):
-                    if isinstance(sub, ast.Name) and sub.id in graded and not placeholder:
-                        raise CourseError(
-                            f"{where}: assigns the graded variable {sub.id!r} outside a solution "
-                            "region, so the student version would hold the answer. Put the line "
-                            "between '### BEGIN SOLUTION' and '### END SOLUTION'.")
-    missing = [q for q in exercise.questions if q.id not in located]
-    if missing:
-        names = ", ".join(f"{q.id} (variable {q.variable!r})" for q in missing)
-        raise CourseError(f"{exercise.notebook}: no solution region assigns the answer of "
-                          f"{names}. Write the model answer as `variable = ...` between "
-                          "'### BEGIN SOLUTION' and '### END SOLUTION'.")
-
-
-def student_notebook(exercise: ExerciseSet, nb):
-    """Return the student version of the instructor notebook ``nb`` (a new notebook).
-
-    Speaker notes are left out, solution regions become placeholders, outputs and execution
-    counts are cleared, cell metadata keeps only :data:`coursekit.assess.leaks.CELL_METADATA` (minus
-    solution tags), answer cells are marked ``{"coursekit": {"questions": [...]}}``, and only
-    attachments the visible text still uses are kept.
-
-    Raises:
-        CourseError: unbalanced solution markers (the message names the cell and line).
-    """
-    import nbformat
-
-    questions = _question_cells(exercise, nb)
-    notes = set(speaker_notes(nb))
-    cells = []
-    for index, cell in enumerate(nb.cells):
-        if index in notes:
-            continue  # speaker notes are for the instructor's deck, never the student's copy
-        where = f"{exercise.name}.ipynb, cell {index}"
-        kind = cell.cell_type
-        source = strip_solutions(cell.source, "code" if kind == "code" else "markdown", where=where)
-        metadata = {k: v for k, v in cell.get("metadata", {}).items()
-                    if k in CELL_METADATA and k not in ("coursekit", "jupyter")}
-        if "tags" in metadata:
-            tags = [t for t in metadata["tags"]
-                    if not any(word in str(t).lower() for word in SECRET_TAG)]
-            metadata = {**metadata, "tags": tags} if tags else {
-                k: v for k, v in metadata.items() if k != "tags"}
-        # Collapsed machinery stays collapsed for students; only the two display flags are
-        # copied, so nothing else an instructor put under "jupyter" reaches the release.
-        shown = {k: v for k, v in (cell.get("metadata", {}).get("jupyter") or {}).items()
-                 if k in ("source_hidden", "outputs_hidden") and v is True}
-        if shown:
-            metadata["jupyter"] = shown
-        if index in questions:
-            metadata["coursekit"] = {"questions": questions[index]}
-        if kind == "code":
-            new = nbformat.v4.new_code_cell(source, metadata=metadata)
-        elif kind == "markdown":
-            new = nbformat.v4.new_markdown_cell(source, metadata=metadata)
-            attachments = {name: bundle for name, bundle in (cell.get("attachments") or {}).items()
-                           if f"attachment:{name}" in source}
-            if attachments:
-                new["attachments"] = attachments
-        else:
-            new = nbformat.v4.new_raw_cell(source, metadata=metadata)
-        new["id"] = cell.get("id") or f"cell-{index}"
-        cells.append(new)
-    student = nbformat.v4.new_notebook(cells=cells)
-    info = nb.metadata.get("language_info", {})
-    student.metadata = {
-        "kernelspec": dict(nb.metadata.get("kernelspec") or KERNELSPEC),
-        "language_info": {k: v for k, v in info.items() if k in LANGUAGE_INFO} or {"name": "python"},
-        "coursekit": {"exercise_set": exercise.name, "version": "student"},
-    }
-    return student
-
-
 def check_instructor_keys(exercises_dir, *, update: bool = False) -> bool:
     """Check that ``exercises/checks.json`` matches the answers files; rewrite it if asked.
 
@@ -332,20 +198,19 @@ def release_sets(exercises_dir: str | os.PathLike[str], out_dir: str | os.PathLi
     writer = GeneratedFiles(out_dir, command="coursekit release")
     problems: list[str] = []
     for exercise in chosen:
-        try:
-            nb = nbformat.read(exercise.notebook, as_version=4)
-        except Exception as exc:  # nbformat raises several types for a broken file
-            raise CourseError(f"{exercise.notebook}: cannot be read as a notebook ({exc}). "
-                              "Restore it from git or fix the JSON.") from None
+        nb = read_notebook(exercise.notebook)
         check_structure(exercise, nb)
-        student = student_notebook(exercise, nb)
-        answers = [a for q in exercise.questions if not q.manual for a in answer_strings(q.spec)]
-        problems += [f"{exercise.name}.ipynb {leak}" for leak in scan_notebook(student, nb, answers)]
-        writer.add(f"{exercise.name}.ipynb", nbformat.writes(student).encode("utf-8") + b"\n")
+        data = nbformat.writes(student_notebook(exercise, nb)).encode("utf-8") + b"\n"
+        answers = [(q.id, a, q.kind in STRICT) for q in exercise.questions if not q.manual
+                   for a in answer_strings(q.spec)]
+        # The scan reads the very bytes that would be written, so "clean" is about the file.
+        leaks = scan_notebook(json.loads(data), nb, answers, f"{exercise.name}.ipynb")
+        problems += [f"{exercise.name}.ipynb {leak}" for leak in leaks]
+        writer.add(f"{exercise.name}.ipynb", data)
     instructor_keys = build_exercise_keys(keyed)
     keys = student_keys(instructor_keys, keyed)  # graded questions: form only, no hash
-    every_answer = [a for s in keyed for q in s.questions if not q.manual
-                    for a in answer_strings(q.spec)]
+    every_answer = [(q.id, a, q.kind in STRICT) for s in keyed for q in s.questions
+                    if not q.manual for a in answer_strings(q.spec)]
     # The instructor's key too: its hints and feedback reach students on the feedback pages.
     problems += sorted({str(leak) for key in (keys, instructor_keys)
                         for leak in scan_keys(key, every_answer)})

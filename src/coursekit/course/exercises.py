@@ -21,6 +21,11 @@ format, extended so that every question says how it is graded::
 
 The plaintext stays with the instructor; students get only the hashed ``checks.json``.
 
+A notebook written for nbgrader or otter-grader needs no answers file and may keep its own name
+(``problem1.ipynb``): its questions are its graded cells (nbgrader ``grade_id`` and ``points``)
+or its ``# BEGIN QUESTION`` blocks (otter ``name``, ``points``, ``manual``), of kind ``tests``
+(graded by their test cells) or ``manual``.
+
 >>> import tempfile, pathlib
 >>> folder = pathlib.Path(tempfile.mkdtemp())
 >>> (folder / "answers").mkdir()
@@ -44,9 +49,11 @@ from coursekit.checks import build_keys
 from coursekit.errors import CourseError
 
 __all__ = ["Question", "ExerciseSet", "discover", "load_set", "build_exercise_keys",
-           "keys_text", "KEY_SALT_SEED", "MANUAL", "SET_NAME"]
+           "keys_text", "notebook_questions", "KEY_SALT_SEED", "MANUAL", "TESTS", "SET_NAME"]
 
 MANUAL = "manual"
+TESTS = "tests"   # graded by the notebook's own test cells (nbgrader, otter)
+FOREIGN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 KEY_SALT_SEED = "coursekit-exercises"  # reproducible salts, so checks.json diffs cleanly in git
 SET_NAME = re.compile(r"^\d{2}-[a-z0-9][a-z0-9-]*$")
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -84,6 +91,7 @@ class ExerciseSet:
     notebook: Path
     answers: Path
     questions: tuple[Question, ...]
+    fmt: str = "coursekit"   # or "nbgrader" / "otter": the notebook's own format
 
     @property
     def max_points(self) -> float:
@@ -105,7 +113,7 @@ class ExerciseSet:
     def auto_spec(self) -> dict:
         """The self-checked questions' plaintext spec, in the ``build_keys`` format."""
         return {q.id: {**q.spec, "points": q.points, "variable": q.variable}
-                for q in self.questions if not q.manual}
+                for q in self.questions if not q.manual and q.kind != TESTS}
 
 
 def _number(value) -> bool:
@@ -151,6 +159,50 @@ def _question(qid, item, path: Path, seen_vars: dict) -> Question:
     return Question(qid, kind, points, variable, dict(item))
 
 
+def _read(notebook: Path):
+    from coursekit.course.files import read_notebook
+
+    return read_notebook(notebook)
+
+
+def notebook_questions(nb, name: str) -> tuple[str, tuple[Question, ...]]:
+    """Return ``(format, questions)`` of an nbgrader or otter notebook, read from its cells.
+
+    nbgrader: each graded cell is a question named by its ``grade_id`` (test cells ``tests``,
+    graded answer and task cells ``manual``); otter: each ``# BEGIN QUESTION`` block (``manual``
+    or ``tests``; points resolved as otter does, :mod:`coursekit.course.otterpoints`).
+
+    >>> nb = {"cells": [{"cell_type": "raw", "source": "# BEGIN QUESTION\\nname: q1\\nmanual: true"},
+    ...                 {"cell_type": "markdown", "source": "Why?"},
+    ...                 {"cell_type": "raw", "source": "# END QUESTION"}]}
+    >>> fmt, qs = notebook_questions(nb, "demo")
+    >>> fmt, [(q.id, q.kind, q.points) for q in qs]
+    ('otter', [('q1', 'manual', 1.0)])
+    """
+    from coursekit.course.solutions import cell_roles
+
+    roles = cell_roles(nb, name)
+    fmt = roles[0].fmt if roles else "coursekit"
+    if fmt == "otter":
+        from coursekit.course.otterpoints import question_points
+
+        totals = {q: sum(points) for q, points in question_points(nb, name).items()}
+    found: dict[str, Question] = {}
+    for index, role in enumerate(roles):
+        if not role.question or role.question in found:
+            continue
+        graded = (fmt == "otter" and role.kind != "delimiter") or role.points is not None
+        if not graded or (fmt == "nbgrader" and role.kind not in ("test", "solution", "locked")):
+            continue
+        points = totals[role.question] if fmt == "otter" else role.points
+        kind = MANUAL if role.manual else TESTS
+        spec = {"kind": kind, "points": points, "format": fmt, "cell": index}
+        if kind == MANUAL:
+            spec["rubric"] = [{"criterion": f"{role.question}: as the notebook asks", "points": points}]
+        found[role.question] = Question(role.question, kind, points, "", spec)
+    return fmt, tuple(found.values())
+
+
 def load_set(notebook: str | os.PathLike[str]) -> ExerciseSet:
     """Load one exercise set from its instructor notebook's path.
 
@@ -168,6 +220,12 @@ def load_set(notebook: str | os.PathLike[str]) -> ExerciseSet:
 
     notebook = Path(notebook)
     answers = notebook.parent / "answers" / f"{notebook.stem}.yml"
+    if not answers.exists():
+        fmt, questions = notebook_questions(_read(notebook), notebook.name)
+        if fmt != "coursekit":
+            if not questions:
+                raise CourseError(f"{notebook}: an {fmt} notebook with no graded cell or question.")
+            return ExerciseSet(notebook.stem, notebook, answers, questions, fmt)
     try:
         spec = yaml.safe_load(answers.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -180,6 +238,16 @@ def load_set(notebook: str | os.PathLike[str]) -> ExerciseSet:
     seen: dict = {}
     questions = tuple(_question(qid, item, answers, seen) for qid, item in spec.items())
     return ExerciseSet(notebook.stem, notebook, answers, questions)
+
+
+def _foreign(path: Path) -> bool:
+    """True for an nbgrader or otter notebook (any name); False for anything else."""
+    from coursekit.course.solutions import notebook_format
+
+    try:
+        return notebook_format(_read(path), path.name) != "coursekit"
+    except CourseError:
+        return True  # a broken foreign notebook is reported by load_set, not skipped
 
 
 def discover(exercises_dir: str | os.PathLike[str], names=None) -> list[ExerciseSet]:
@@ -200,9 +268,11 @@ def discover(exercises_dir: str | os.PathLike[str], names=None) -> list[Exercise
     if not folder.is_dir():
         raise CourseError(f"{folder}: no such folder of exercise sets. Pass the folder that "
                           "holds the instructor notebooks (exercises/).")
-    paths = sorted(p for p in folder.glob("*.ipynb") if SET_NAME.match(p.stem))
+    paths = sorted(p for p in folder.glob("*.ipynb") if SET_NAME.match(p.stem) or (
+        FOREIGN_NAME.match(p.stem) and _foreign(p)))
     if not paths:
-        raise CourseError(f"{folder}: no exercise sets (files named like 01-timeline.ipynb).")
+        raise CourseError(f"{folder}: no exercise sets (files named like 01-timeline.ipynb, or "
+                          "nbgrader / otter-grader notebooks).")
     if names:
         chosen = []
         for name in names:
@@ -216,6 +286,8 @@ def discover(exercises_dir: str | os.PathLike[str], names=None) -> list[Exercise
     sets = [load_set(p) for p in paths]
     owner: dict[str, str] = {}
     for exercise in sets:
+        if exercise.fmt != "coursekit":
+            continue  # nbgrader grade ids and otter names are unique per notebook only
         for q in exercise.questions:
             if q.id in owner:
                 raise CourseError(f"Question id {q.id!r} is used by both {owner[q.id]} and "

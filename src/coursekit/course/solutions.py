@@ -29,10 +29,23 @@ import re
 import textwrap
 from dataclasses import dataclass
 
+from coursekit.course.foreign import (
+    ROLES,
+    CellRole,
+    foreign_roles,
+    foreign_secret_lines,
+    foreign_student_cells,
+    notebook_format,
+)
+from coursekit.course.notebooks import is_notes
+from coursekit.course.notebooks import source as _text
 from coursekit.errors import CourseError
 
 __all__ = ["CODE_PLACEHOLDER", "MARKDOWN_PLACEHOLDER", "Region", "regions", "has_solution",
-           "solution_lines", "strip_solutions", "assigned_names"]
+           "solution_lines", "strip_solutions", "assigned_names", "CellRole", "ROLES",
+           "notebook_format", "cell_roles", "student_cells", "secret_lines", "secret_cells",
+           "has_solutions", "is_secret_tag",
+           "SECRET_TAG"]
 
 CODE_PLACEHOLDER = "# YOUR ANSWER HERE: replace each ... with your own code or value."
 MARKDOWN_PLACEHOLDER = "_YOUR ANSWER HERE: write your answer in this cell._"
@@ -40,6 +53,11 @@ MARKDOWN_PLACEHOLDER = "_YOUR ANSWER HERE: write your answer in this cell._"
 _MARK = r"^\s*(?:#+|<!--)\s*(BEGIN|END)\s+(SOLUTION|HIDDEN TESTS)\b\s*(?:-->)?\s*$"
 MARKER = re.compile(_MARK, flags=re.I)
 INLINE = re.compile(r"^(?P<code>.*?\S)\s*#\s*SOLUTION\s*$")
+# Anything that looks like a marker but is not one stops the release: a misspelt or foreign
+# marker would otherwise leave the model answer in the student copy as plain text.
+SUSPECT = re.compile(r"\b(BEGIN|END)\s+(SOLUTION|HIDDEN|TESTS?|PROMPT|MARK\s+SCHEME|QUESTION)\b"
+                     r"|#\s*SOLUTION\s+NO\s+PROMPT|\bAUTOTEST\b", flags=re.I)
+SECRET_TAG = ("solution", "hidden", "answer")
 _WHAT = {"solution": "SOLUTION", "hidden": "HIDDEN TESTS"}
 
 
@@ -83,6 +101,11 @@ def _split(source: str, where: str, code: bool = True) -> list[str | Region]:
                 out.append(Region(kind, open_at, tuple(body), indent))
                 open_kind = None
             continue
+        if SUSPECT.search(line):
+            raise CourseError(f"{where}, line {number + 1}: {line.strip()[:60]!r} looks like a "
+                              "solution or test marker but is not one coursekit knows; write "
+                              "'### BEGIN SOLUTION' / '### END SOLUTION' (or the HIDDEN TESTS "
+                              "pair), or reword the line.")
         if open_kind:
             body.append(line)
             continue
@@ -225,3 +248,114 @@ def strip_solutions(source: str, cell_type: str = "code", *, where: str = "cell"
         elif part.kind != "hidden":
             out.append(MARKDOWN_PLACEHOLDER)
     return "\n".join(out)
+
+
+# --- one answer for every format: what a cell is, and what the student copy holds ------------
+
+def cell_roles(nb, name: str = "notebook") -> list[CellRole]:
+    """Classify every cell of ``nb``: the one test of "is this a solution / hidden test / locked".
+
+    nbgrader and otter cells are read by :mod:`coursekit.course.foreign`; the rest by the
+    markers above. Speaker notes are ``note`` in every format.
+
+    Raises:
+        CourseError: a marker, metadata entry or raw cell that is not understood (names the cell).
+
+    >>> cell_roles({"cells": [{"cell_type": "code", "source": "x = 1  # SOLUTION"},
+    ...                       {"cell_type": "markdown", "source": "Read row P3."}]})
+    [CellRole(kind='solution', ...), CellRole(kind='prompt', ...)]
+    """
+    fmt = notebook_format(nb, name)
+    out = []
+    cells = nb.get("cells", [])
+    for index, (cell, role) in enumerate(zip(cells, foreign_roles(nb, name, fmt), strict=True)):
+        where = f"{name}, cell {index}"
+        kind = "code" if cell.get("cell_type", "code") == "code" else "markdown"
+        if role is None:
+            found = regions(_text(cell), kind, where=where)
+            role = CellRole("solution" if any(r.kind in ("solution", "inline") for r in found)
+                            else "hidden-test" if found else "prompt", fmt=fmt)
+        if is_notes(cell):
+            role = CellRole("note", role.question, role.points, role.manual, fmt)
+        out.append(role)
+    return out
+
+
+def student_cells(nb, name: str = "notebook") -> list[tuple[int | None, str, str, dict]]:
+    """Return the student copy's cells as ``(instructor index or None, cell type, source, metadata)``.
+
+    Speaker notes, otter delimiters and tests are left out; solutions become placeholders in
+    the format's own words; ``metadata`` is what the format adds (nbgrader's locks and
+    checksums, otter's locks). ``None`` as index marks a cell the format inserts (otter's
+    response cell for a written answer).
+
+    Raises:
+        CourseError: anything :func:`cell_roles` refuses, or an otter solution cell with no
+            marked line.
+
+    >>> student_cells({"cells": [{"cell_type": "code", "source": "x = 1  # SOLUTION"}]})
+    [(0, 'code', 'x = ...', {})]
+    """
+    roles = cell_roles(nb, name)
+    notes = {i for i, role in enumerate(roles) if role.kind == "note"}
+    out = []
+    for index, cell, entry in foreign_student_cells(nb, name, roles[0].fmt if roles else ""):
+        if index in notes:
+            continue
+        if entry is None:
+            kind = cell.get("cell_type", "code")
+            entry = (kind, strip_solutions(_text(cell), "code" if kind == "code" else "markdown",
+                                           where=f"{name}, cell {index}"), {})
+        out.append((index, *entry))
+    return out
+
+
+def secret_cells(nb, name: str = "notebook") -> dict[int, list[str]]:
+    """The model-answer and hidden-test lines of each cell of ``nb`` that has any, stripped.
+
+    >>> secret_cells({"cells": [{"cell_type": "code", "source": "a = 1\\nb = 2  # SOLUTION"}]})
+    {0: ['b = 2']}
+    """
+    fmt = notebook_format(nb, name)
+    found: dict[int, list[str]] = {}
+    cells = nb.get("cells", [])
+    for index, (cell, lines) in enumerate(zip(cells, foreign_secret_lines(nb, name, fmt), strict=True)):
+        if lines is None:
+            kind = "code" if cell.get("cell_type") == "code" else "markdown"
+            lines = solution_lines(_text(cell), kind, where=f"{name}, cell {index}")
+        if any(line.strip() for line in lines):
+            found[index] = [line.strip() for line in lines if line.strip()]
+    return found
+
+
+def secret_lines(nb, name: str = "notebook") -> list[str]:
+    """Every line of every model answer and hidden test of ``nb``, stripped, blank lines left out.
+
+    >>> secret_lines({"cells": [{"cell_type": "code", "source": "a = 1\\nb = 2  # SOLUTION"}]})
+    ['b = 2']
+    """
+    return [line for lines in secret_cells(nb, name).values() for line in lines]
+
+
+def has_solutions(nb, name: str = "notebook") -> bool:
+    """True when ``nb`` holds a model answer or hidden test in any format (an instructor copy).
+
+    A notebook whose markers cannot be read counts as holding solutions: hiding it is safe.
+
+    >>> has_solutions({"cells": [{"cell_type": "markdown", "source": "x", "metadata": {
+    ...     "nbgrader": {"solution": True, "grade_id": "a"}}}]})
+    True
+    """
+    try:
+        return any(role.kind in ("solution", "hidden-test") for role in cell_roles(nb, name))
+    except CourseError:
+        return True
+
+
+def is_secret_tag(tag) -> bool:
+    """True for a cell tag that names a solution, hidden test or answer (never shipped).
+
+    >>> is_secret_tag("otter_assign_solution_cell"), is_secret_tag("self-check")
+    (True, False)
+    """
+    return any(word in str(tag).lower() for word in SECRET_TAG)
