@@ -227,6 +227,12 @@ async def _grade_one(number, sub, keys, paths, options, isolation, ctx, slot) ->
                 await restart(slot)
             shutil.rmtree(workdir, ignore_errors=True)
             tidy(slot, paths)
+    if sub.by_tests:  # nbgrader/otter: each test cell scores its points (a test not run, none)
+        from coursekit.assess.testgrade import score as score_tests
+
+        notes = [*sub.notes, *notes]
+        return Outcome(sub.student, sub.exercise.name, score_tests(sub.exercise, sub.executed,
+                                                                     sub.student), notes, kernel=kernel)
     rows, memo = score(sub, keys, values, notes, cell_notes)
     return Outcome(sub.student, sub.exercise.name, rows, notes, memo=memo, kernel=kernel)
 

@@ -61,6 +61,15 @@ class Submission:
     exercise: object = None
     cells: list = field(default_factory=list)
     problem: str = ""
+    # nbgrader/otter sets: notes on the submission itself (edited read-only cells), and the
+    # notebook as run (test cells' outputs), which their scoring reads.
+    notes: list = field(default_factory=list)
+    executed: dict | None = None
+
+    @property
+    def by_tests(self) -> bool:
+        """True for a set scored by its test cells (an nbgrader or otter notebook)."""
+        return getattr(self.exercise, "fmt", "coursekit") != "coursekit"
 
 
 @dataclass

@@ -21,6 +21,7 @@ from pathlib import Path
 from coursekit.assess.selfchecks import notebook_status
 from coursekit.course.model import Course
 from coursekit.course.notebooks import source as cell_source
+from coursekit.course.solutions import has_solutions
 from coursekit.errors import NotebookError
 
 __all__ = ["NotebookProgress", "read_notebook", "notebook_progress", "has_solutions",
@@ -139,28 +140,6 @@ def notebook_progress(path: str | os.PathLike[str], title: str | None = None) ->
         return NotebookProgress(path, title or display_path(path), error=str(exc))
     return NotebookProgress(path, title or _title(nb, display_path(path)), notebook_status(nb),
                             instructor=has_solutions(nb))
-
-
-def has_solutions(nb: dict) -> bool:
-    """Return True if the notebook holds model solutions (an instructor's exercise source).
-
-    >>> has_solutions({"cells": [{"cell_type": "code", "source": "gap = 2022 - 1999  # SOLUTION"}]})
-    True
-    >>> has_solutions({"cells": [{"cell_type": "code", "source": "gap = ..."}]})
-    False
-    """
-    from coursekit.course.solutions import has_solution
-    from coursekit.errors import CourseError
-
-    for cell in nb.get("cells", []):
-        if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown"):
-            continue
-        try:
-            if has_solution(cell_source(cell), cell["cell_type"]):
-                return True
-        except CourseError:  # an unclosed BEGIN SOLUTION is still a solution region
-            return True
-    return False
 
 
 def default_notebooks(root: str | os.PathLike[str] | None = None) -> list[tuple[Path, str | None]]:

@@ -41,7 +41,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
-__all__ = ["new_message_type", "install_code", "plant_reader", "read_values", "READER",
+__all__ = ["new_message_type", "install_code", "plant_reader", "read_values", "run_tests", "test_output", "READER",
            "MISSING", "Opaque", "decode_nodes"]
 
 
@@ -69,6 +69,9 @@ def _make(ip, msg_type, reply_type):
     str_slice, float_repr = str.__getitem__, float.__repr__
     int_bits, dict_get, isfinite = int.bit_length, dict.get, __import__("math").isfinite
     islice = __import__("itertools").islice
+    _ast = __import__("ast")
+    parse, Expr, Expression = _ast.parse, _ast.Expr, _ast.Expression
+    exec_, eval_, compile_ = exec, eval, compile
     seq_types = (list, tuple, set, frozenset)
     absent = object()
 
@@ -110,10 +113,26 @@ def _make(ip, msg_type, reply_type):
         name = getattr(t, "__name__", "value")
         return {"t": "other", "type": name if _type(name) is str else "value"}
 
+    def run_test(code, limit, items):
+        # The grader's own test code, compiled here: no input transformer, AST hook, event or
+        # display formatter of the submission sees it; a last expression is the test's value.
+        try:
+            tree = parse(code, "<test>", "exec")
+            last = tree.body.pop() if tree.body and _type(tree.body[-1]) is Expr else None
+            exec_(compile_(tree, "<test>", "exec"), ns)
+            value = eval_(compile_(Expression(last.value), "<test>", "eval"), ns) if last else None
+        except BaseException as exc:
+            return {"ok": False, "ename": getattr(_type(exc), "__name__", "Exception")}
+        return {"ok": True, "value": conv(value, 0, limit, items)}
+
     def handler(stream, ident, parent):
         content = parent.get("content") or {}
         names = content.get("names") or []
         limit, items = _int(content.get("limit", 10000)), _int(content.get("items", 1000))
+        if content.get("tests"):
+            results = [run_test(code, limit, items) for code in content["tests"]]
+            send(stream, reply_type, {"status": "ok", "tests": results}, parent, ident)
+            return
         out = {}
         for name in names:
             value = dict_get(ns, name, absent)
@@ -171,6 +190,24 @@ async def plant_reader(kc, wait: float) -> str | None:
     return door if ok else None
 
 
+async def run_tests(kc, door: str, tests: list[str], wait: float, limit: int = 10_000):
+    """Run the grader's ``tests`` (code) through the planted reader; one result each, or None.
+
+    Each result is ``{"ok": True, "value": node}`` (the value of the test's last expression,
+    read by exact type like an answer) or ``{"ok": False, "ename": "AssertionError"}``. The
+    code never passes through ``run_cell``, so a submission's input transformers, AST hooks
+    and events cannot rewrite or skip a test.
+    """
+    try:
+        msg = kc.session.msg(door, {"tests": tests, "limit": limit, "items": 100})
+        kc.shell_channel.send(msg)
+        reply = await _reply(kc, msg["header"]["msg_id"], wait)
+    except Exception:
+        return None
+    results = (reply or {}).get("content", {}).get("tests")
+    return results if isinstance(results, list) and len(results) == len(tests) else None
+
+
 async def read_values(kc, door: str, names: list[str], wait: float, limit: int = 10_000):
     """Ask the planted reader for ``names``; return its reply's nodes (checked by the grader)."""
     try:
@@ -216,3 +253,26 @@ def decode_nodes(nodes, names: list[str]) -> dict | None:
     except (RecursionError, MemoryError, TypeError, ValueError):
         return None
 
+
+
+def test_output(result: dict | None) -> list[dict]:
+    """The outputs a test would have shown had it run as a cell (what the scoring reads).
+
+    >>> test_output({"ok": False, "ename": "AssertionError"})[0]["output_type"]
+    'error'
+    >>> test_output({"ok": True, "value": {"t": "bool", "v": True}})[0]["data"]
+    {'text/plain': 'True'}
+    >>> test_output({"ok": True, "value": {"t": "none"}})
+    []
+    """
+    if not isinstance(result, dict):
+        return [{"output_type": "error", "ename": "NoResult", "evalue": "", "traceback": []}]
+    if not result.get("ok"):
+        name = result.get("ename") if isinstance(result.get("ename"), str) else "Exception"
+        return [{"output_type": "error", "ename": name[:100], "evalue": "", "traceback": []}]
+    value = _value(result.get("value"))
+    if value is None:
+        return []
+    text = repr(value) if not isinstance(value, Opaque) else f"<{value.type_name}>"
+    return [{"output_type": "execute_result", "data": {"text/plain": text}, "metadata": {},
+             "execution_count": None}]

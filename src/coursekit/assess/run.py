@@ -17,7 +17,7 @@ from pathlib import Path
 
 from coursekit.assess.model import Options, Submission
 from coursekit.assess.notes import Limits, cell_note, start_failed_note, truncated_note, where
-from coursekit.assess.readout import decode_nodes, plant_reader, read_values
+from coursekit.assess.readout import decode_nodes, plant_reader, read_values, run_tests, test_output
 from coursekit.assess.slots import Paths, Slot, hidden, own, prepare_workdir
 from coursekit.course import defaults
 
@@ -135,9 +135,11 @@ async def run_submission(sub: Submission, workdir: Path, paths: Paths, options: 
                 raise WarmFailed() from None
             return None, [start_failed_note(exc, _tail(workdir / "kernel.log"))], {}
         door = await plant_reader(kernel.client, min(30.0, options.startup_timeout))
-        notes, cell_notes, gone = await _run_cells(kernel, sub, limits)
+        notes, cell_notes, gone = await _run_cells(kernel, sub, limits, door, began, options)
         if gone:  # the kernel is gone: no answer can be read
             return None, notes, cell_notes
+        if sub.by_tests:  # scored from the tests' outputs, which _run_cells wrote down
+            return {}, notes, cell_notes
         left = max(1.0, options.timeout - (time.monotonic() - began))
         names = [q.variable for q in sub.exercise.questions]
         nodes = await read_values(kernel.client, door, names, min(30, left)) if door else None
@@ -149,12 +151,30 @@ async def run_submission(sub: Submission, workdir: Path, paths: Paths, options: 
         return values, notes, cell_notes
 
 
-async def _run_cells(kernel, sub: Submission, limits: Limits):
+async def _run_test(kernel, sub: Submission, meta: dict, door, began: float, options) -> bool:
+    """Run one test of an nbgrader/otter set through the read-out's door; False if it hung."""
+    left = max(1.0, options.timeout - (time.monotonic() - began))
+    results = await run_tests(kernel.client, door, [meta["source"]], min(options.cell_timeout, left)
+                              ) if door else None
+    sub.executed["cells"][meta["index"]]["outputs"] = test_output(results[0] if results else None)
+    return results is not None
+
+
+async def _run_cells(kernel, sub: Submission, limits: Limits, door=None, began=0.0, options=None):
     """Run every cell; return the notes, the per-question notes, and whether the kernel is gone."""
     notes: list[str] = []
     cell_notes: dict[str, str] = {}
     truncated = False
     for position, meta in enumerate(sub.cells):
+        if meta.get("test") is not None:
+            # The set's own tests run outside run_cell, where the submission's hooks cannot
+            # rewrite or skip them; one that does not return ends the run (the kernel is stuck).
+            if not await _run_test(kernel, sub, meta, door, began, options):
+                notes.append(f"A test of {meta['test'].get('question')} did not finish within "
+                             f"{limits.cell_timeout:g} s (a loop that never ends in the code it tests?), "
+                             "so the tests after it did not run.")
+                return notes, cell_notes, True
+            continue
         run = await kernel.run(position)
         place = where(meta)
         note = cell_note(run, place, limits)

@@ -99,10 +99,33 @@ def set_by_name(path: Path, sets: list, forced: str | None):
     return in_name[0] if len(in_name) == 1 else None
 
 
+def _to_grade(sub: Submission, doc: dict) -> None:
+    """An nbgrader/otter submission: the cells to run are its grading notebook's, tests marked."""
+    from coursekit.assess.testgrade import TEST_MARK, grading_notebook
+    from coursekit.course.files import read_notebook
+
+    grading, sub.notes = grading_notebook(sub.exercise, read_notebook(sub.exercise.notebook), doc)
+    sub.cells = _code_cells(sub.student, grading["cells"])
+    for cell in sub.cells:
+        mark = grading["cells"][cell["index"]].get("metadata", {}).get(TEST_MARK)
+        if isinstance(mark, dict) and mark.get("kind") in ("test", "hidden-test"):
+            cell["test"] = mark
+            # Until it runs and passes, a test has failed: a run that stops early, or a read-out
+            # that never answers, can score no test it did not run.
+            grading["cells"][cell["index"]]["outputs"] = [
+                {"output_type": "error", "ename": "NotRun", "evalue": "", "traceback": []}]
+    sub.executed = grading
+
+
 def _identify(sub: Submission, doc: dict, sets: list, forced: str | None):
+    from coursekit.assess.testgrade import identify
+
     by_name = {s.name: s for s in sets}
     if forced:
         return set_by_name(sub.path, sets, forced)
+    foreign = identify(doc, sets)
+    if foreign is not None:
+        return foreign
     meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
     named = (meta.get("coursekit") or {}).get("exercise_set") if isinstance(
         meta.get("coursekit"), dict) else None
@@ -149,6 +172,17 @@ def read_submission(path: Path, root: Path, sets: list, forced: str | None = Non
         sub.problem = str(exc)
         return sub
     sub.exercise = _identify(sub, doc, sets, forced)
+    if sub.by_tests:
+        try:
+            _to_grade(sub, doc)
+        except _Unreadable as exc:
+            sub.problem = str(exc)
+        except CourseError as exc:  # the instructor's notebook: the grader's problem, not theirs
+            sub.problem = f"{sub.student}: the grader could not read the set's notebook ({exc})."
+        except Exception as exc:  # a submission shaped in a way the tools never write
+            sub.problem = (f"{sub.student}: its cells could not be matched with the set's "
+                           f"({type(exc).__name__}); the notebook is damaged. {FIX}")
+        return sub
     if sub.exercise is None:
         names = ", ".join(s.name for s in sets)
         sub.problem = (f"{sub.student}: cannot tell which exercise set this is (no coursekit "
