@@ -88,6 +88,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lessons", type=int, default=None, help="only the first N lessons")
     parser.add_argument("--help-runs", type=int, default=7)
+    parser.add_argument("--no-stock", action="store_true",
+                        help="skip the stock nbconvert sequence (for comparing two coursekit "
+                             "versions on the same machine, where only the build's times matter)")
     parser.add_argument("--with-exercises", action="store_true",
                         help="copy exercises/ too, so the build also executes the exercise sets "
                              "(the stock sequence never does: the ratio is then not like for like)")
@@ -101,7 +104,7 @@ def main() -> None:
     exercises = len(list((course / "exercises").glob("[0-9][0-9]-*.ipynb"))) if args.with_exercises else 0
     print(f"{len(files)} lessons, {exercises} exercise sets, {os.cpu_count()} cores; in {work}")
 
-    stock_s, files = stock(course, files, env)
+    stock_s, files = (0.0, files) if args.no_stock else stock(course, files, env)
     toc = course / "notebooks" / "toc.yml"
     entries = [e for e in yaml.safe_load(toc.read_text(encoding="utf-8"))["lessons"]
                if e["file"] in files]
@@ -126,6 +129,9 @@ def main() -> None:
     help_s = statistics.median(helps)
     print(f"coursekit --help (median of {args.help_runs}):                {help_s:5.3f} s")
     print()
+    if args.no_stock:
+        shutil.rmtree(work, ignore_errors=True)
+        return
     print(f"speed-up, empty cache vs stock: {stock_s / no_pdf_s:4.1f}x (--no-pdf), "
           f"{stock_s / full_s:4.1f}x (with PDF handouts)")
     shutil.rmtree(work, ignore_errors=True)

@@ -32,7 +32,7 @@ import shutil
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -579,20 +579,24 @@ def skip_slow_imports() -> None:
         sys.modules.setdefault("rfc3987_syntax", None)
 
 
-def _init_worker() -> None:
-    """Set up a build worker process (it inherits the build's warm-kernel kernelspec)."""
+def _init_worker(build: int) -> None:
+    """Set up a build worker process (it inherits the build's warm-kernel kernelspec); it dies
+    with the build (process ``build``), even one killed with SIGKILL, instead of running on."""
+    from coursekit.kernels.forkserver import die_with
+
+    die_with(build)
     skip_slow_imports()
 
 
 def _warm_kernels():
-    """One zygote for the whole build (see :mod:`coursekit.kernels.warmkernel`), started before the
+    """One zygote for the whole build (see :mod:`coursekit.kernels.zygote`), started before the
     workers so that its imports overlap with theirs; the workers inherit its kernelspec."""
-    from coursekit.kernels import warmkernel
+    from coursekit.kernels import zygote
     from coursekit.kernels.execute import KERNEL_ENV
 
-    if not warmkernel.available():
-        return None
-    return warmkernel.WarmKernels({**os.environ, **KERNEL_ENV})
+    if not zygote.available():
+        return nullcontext()
+    return zygote.build_kernels({**os.environ, **KERNEL_ENV})
 
 
 def _run_all(specs: list[dict], jobs: int, progress: bool | None):
@@ -616,7 +620,8 @@ def _run_all(specs: list[dict], jobs: int, progress: bool | None):
 
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=min(jobs, len(specs)), mp_context=context,
-                                 initializer=_init_worker) as pool:
+                                 initializer=_init_worker,
+                                 initargs=(os.getpid(),)) as pool:
             futures = {pool.submit(run_job, spec): spec for spec in specs}
             try:
                 for future in as_completed(futures):
@@ -732,29 +737,27 @@ def _build(root: Path, out: Path, *, jobs, pdf: bool, chromium, force: bool, pro
     by_name = {job.name: job for job in planned}
     specs = [job.spec(root, out, pdf, timeout) for job in todo]
     printer = None
-    warm = _warm_kernels() if len(specs) > 1 else None
     try:
-        for row in _run_all(specs, jobs or os.cpu_count() or 1, progress):
-            rows[row["name"]] = row
-            job = by_name[row["name"]]
-            if pdf and job.kind == "lesson" and not row["error"]:
-                printer = printer or PdfPrinter(chromium, timeout=timeout)
-                started = time.perf_counter()
-                handout = out / job.outputs[2]
-                try:
-                    printer.print(handout, out / job.outputs[3])
-                except CourseError as exc:
-                    row["error"] = f"{job.name}: PDF handout: {exc}"
-                    row["export"] = "failed"
-                    printer.close()
-                    printer = None
-                row["seconds"] += time.perf_counter() - started
-            _record(row, job, report, previous, out, manifest)
+        with _warm_kernels() if len(specs) > 1 else nullcontext():
+            for row in _run_all(specs, jobs or os.cpu_count() or 1, progress):
+                rows[row["name"]] = row
+                job = by_name[row["name"]]
+                if pdf and job.kind == "lesson" and not row["error"]:
+                    printer = printer or PdfPrinter(chromium, timeout=timeout)
+                    started = time.perf_counter()
+                    handout = out / job.outputs[2]
+                    try:
+                        printer.print(handout, out / job.outputs[3])
+                    except CourseError as exc:
+                        row["error"] = f"{job.name}: PDF handout: {exc}"
+                        row["export"] = "failed"
+                        printer.close()
+                        printer = None
+                    row["seconds"] += time.perf_counter() - started
+                _record(row, job, report, previous, out, manifest)
     finally:
         if printer is not None:
             printer.close()
-        if warm is not None:
-            warm.close()
     report.rows.extend(rows[job.name] for job in planned)
     report.rows.sort(key=lambda r: (r["kind"] != "lesson", r["name"]))
 
