@@ -107,11 +107,11 @@ def test_the_zygote_dies_with_the_process_that_started_it(tmp_path):
     import sys
     import textwrap
 
-    code = textwrap.dedent(f"""
+    code = textwrap.dedent("""
         import os, sys, time
         from coursekit.kernels import zygote
         from coursekit.kernels.execute import KERNEL_ENV
-        with zygote.build_kernels({{**os.environ, **KERNEL_ENV}}) as z:
+        with zygote.build_kernels({**os.environ, **KERNEL_ENV}) as z:
             print(z.process.pid, flush=True)
             time.sleep(600)
     """)
