@@ -26,7 +26,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from coursekit.checks import ASKS
-from coursekit.cli.keys import read_spec
+from coursekit.course.answerkeys import read_spec
 
 ROOT = Path(__file__).resolve().parents[1]
 ANSWER_FILES = sorted((ROOT / "instructors" / "answers").glob("*.yml")) + sorted(

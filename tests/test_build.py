@@ -21,7 +21,7 @@ from fake_course import cell, lesson_cells, make_course, make_exercise
 
 from coursekit import cli
 from coursekit.build import pipeline as build
-from coursekit.build.cache import TMP_SUFFIX, atomic_write
+from coursekit.course.files import TMP_SUFFIX, atomic_write
 from coursekit.export import render as export
 
 PDF = export.find_chromium() is not None

@@ -110,7 +110,7 @@ def test_bad_input_for_text_set_and_choice(keys):
 def test_key_file_holds_no_plaintext(tmp_path):
     import yaml
 
-    from coursekit.cli.keys import write_keys
+    from coursekit.course.answerkeys import write_keys
 
     spec = tmp_path / "answers.yml"
     spec.write_text(yaml.safe_dump(SPEC), encoding="utf-8")
@@ -134,7 +134,7 @@ def test_result_shows_nothing_of_the_answer(keys):
 def test_check_finds_the_key_file_above_the_working_directory(tmp_path, monkeypatch):
     import yaml
 
-    from coursekit.cli.keys import write_keys
+    from coursekit.course.answerkeys import write_keys
 
     (tmp_path / "a.yml").write_text(yaml.safe_dump(SPEC), encoding="utf-8")
     write_keys([tmp_path / "a.yml"], tmp_path / "checks.json")
@@ -184,7 +184,7 @@ def test_in_a_real_notebook_nothing_visible_reveals_the_answer(tmp_path):
     """Run check() in a kernel; the saved notebook (outputs, metadata) holds no answer."""
     import yaml
 
-    from coursekit.cli.keys import write_keys
+    from coursekit.course.answerkeys import write_keys
 
     (tmp_path / "a.yml").write_text(yaml.safe_dump(SPEC), encoding="utf-8")
     write_keys([tmp_path / "a.yml"], tmp_path / "checks.json")

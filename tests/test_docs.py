@@ -95,7 +95,7 @@ def test_the_instructor_guide_times_match_the_lessons():
     tests/test_guide.py's)."""
     import nbformat
 
-    from coursekit.course.lessons import time_budget
+    from coursekit.course.budget import time_budget
 
     guide = (ROOT / "instructors" / "guide.md").read_text(encoding="utf-8")
     for file in lesson_times():

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from coursekit.course import lessons
+from coursekit.course import guide as guides
 from coursekit.errors import CourseError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,7 +20,7 @@ GUIDE = ROOT / "instructors" / "guide.md"
 
 
 def test_the_guide_tables_are_up_to_date():
-    stale = lessons.update_guide(GUIDE, ROOT, check=True)
+    stale = guides.update_guide(GUIDE, ROOT, check=True)
     assert not stale, (f"instructors/guide.md: stale generated regions {stale}; "
                        "run .venv/bin/python tools/guide_tables.py")
 
@@ -45,7 +45,7 @@ def test_the_tool_reports_a_stale_table_and_rewrites_only_the_regions(tmp_path):
 
 
 def test_every_question_of_the_course_has_a_row(tmp_path):
-    table = lessons.skills_table(ROOT)
+    table = guides.skills_table(ROOT)
     for folder in ("instructors/answers", "exercises/answers"):
         for path in sorted((ROOT / folder).glob("*.yml")):
             for qid in yaml.safe_load(path.read_text(encoding="utf-8")):
@@ -67,12 +67,12 @@ def test_a_missing_field_shows_a_dash_and_an_unknown_skill_is_refused(tmp_path):
     spec[first].pop("skills", None)
     spec[first].pop("asks", None)
     answers.write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    row = next(line for line in lessons.skills_table(root).splitlines() if line.startswith(f"| {first} |"))
+    row = next(line for line in guides.skills_table(root).splitlines() if line.startswith(f"| {first} |"))
     assert row == f"| {first} | set 01 | graded | — | — |"
     spec[first]["skills"] = ["select", "groupby"]
     answers.write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8")
     with pytest.raises(CourseError, match="groupby"):
-        lessons.skills_table(root)
+        guides.skills_table(root)
 
 
 def test_the_exercise_sets_name_only_primer_skills():
@@ -81,21 +81,21 @@ def test_the_exercise_sets_name_only_primer_skills():
         for qid, entry in yaml.safe_load(path.read_text(encoding="utf-8")).items():
             assert entry.get("asks") in ("calculation", "look-up", "judgement"), qid
             assert isinstance(entry.get("skills"), list), f"{path.name}: {qid} has no skills: list"
-            assert set(entry["skills"]) <= set(lessons.SKILLS), (qid, entry["skills"])
+            assert set(entry["skills"]) <= set(guides.SKILLS), (qid, entry["skills"])
 
 
 def test_the_lesson_table_carries_the_methods_minutes():
-    table = lessons.lesson_table(ROOT)
-    for row in lessons.lesson_budgets(ROOT):
+    table = guides.lesson_table(ROOT)
+    for row in guides.lesson_budgets(ROOT):
         line = next(line for line in table.splitlines() if f"notebooks/{row['file']}" in line)
         cells = [c.strip() for c in line.strip("|").split("|")]
         assert cells[2:4] == [str(row["teaching"]), str(row["exercises"])], line
 
 
 def test_the_course_total_adds_up_the_lessons():
-    rows = lessons.lesson_budgets(ROOT)
-    sentence = lessons.course_total(ROOT)
-    assert lessons._hours(sum(r["teaching"] for r in rows)) + " of teaching" in sentence
+    rows = guides.lesson_budgets(ROOT)
+    sentence = guides.course_total(ROOT)
+    assert guides._hours(sum(r["teaching"] for r in rows)) + " of teaching" in sentence
     assert f"longest lesson takes {max(r['teaching'] + r['exercises'] for r in rows)} minutes" in sentence
 
 
@@ -103,5 +103,5 @@ def test_missing_markers_are_named(tmp_path):
     guide = tmp_path / "guide.md"
     guide.write_text("# A guide without markers\n", encoding="utf-8")
     with pytest.raises(CourseError, match="course-total"):
-        lessons.update_guide(guide, ROOT)
+        guides.update_guide(guide, ROOT)
     assert guide.read_text(encoding="utf-8") == "# A guide without markers\n"

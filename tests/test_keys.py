@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from coursekit.checks import build_keys, evaluate
-from coursekit.cli.keys import read_spec, write_keys
+from coursekit.course.answerkeys import read_spec, write_keys
 
 ROOT = Path(__file__).resolve().parents[1]
 ANSWER_FILES = sorted((ROOT / "instructors" / "answers").glob("*.yml")) + sorted(

@@ -11,8 +11,9 @@ import pytest
 import yaml
 
 from coursekit.checks import build_keys, evaluate, load_keys
-from coursekit.cli.keys import read_spec
-from coursekit.course import lessons
+from coursekit.course import budget as budgets
+from coursekit.course import lessons, lint, notebooks
+from coursekit.course.answerkeys import read_spec
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -33,7 +34,7 @@ def test_toc_and_notebooks_folder_agree():
 
 @pytest.mark.parametrize("name", FILES)
 def test_lesson_passes_the_lint(name):
-    assert lessons.lint(NOTEBOOKS / name, ROOT) == []
+    assert lint.lint(NOTEBOOKS / name, ROOT) == []
 
 
 @pytest.mark.parametrize("name", FILES)
@@ -72,7 +73,7 @@ def test_lint_catches_each_planted_problem(tmp_path):
     nb.cells = [nbformat.v4.new_markdown_cell("# 01 · X\n## Questions"), plot, broken, nav]
     path = tmp_path / "notebooks" / "01-x.ipynb"
     nbformat.write(nb, path)
-    problems = "\n".join(lessons.lint(path, tmp_path))
+    problems = "\n".join(lint.lint(path, tmp_path))
     for expected in ["kernelspec is 'ir'", "no 'Learning objectives' section", "no 'Key points'",
                      "no 'Sources' section", "'nope-id' is not in data/sources.csv",
                      "image without alt text", "error output (ValueError)", "absolute path",
@@ -88,7 +89,7 @@ def test_lesson_missing_from_the_list_is_reported(tmp_path):
     (tmp_path / "notebooks" / "toc.yml").write_text("lessons:\n  - file: a.ipynb\n    title: A\n")
     nb = nbformat.v4.new_notebook()
     nbformat.write(nb, tmp_path / "notebooks" / "b.ipynb")
-    assert any("not in notebooks/toc.yml" in p for p in lessons.lint(tmp_path / "notebooks" / "b.ipynb", tmp_path))
+    assert any("not in notebooks/toc.yml" in p for p in lint.lint(tmp_path / "notebooks" / "b.ipynb", tmp_path))
 
 
 def test_navigation_is_generated_and_only_that_cell_changes(tmp_path):
@@ -163,7 +164,7 @@ def _budgets() -> dict[str, tuple[tuple[int, int] | None, dict]]:
     out = {}
     for path in lessons.lesson_paths():
         nb = nbformat.read(path, as_version=4)
-        out[path.name] = (lessons.claimed_minutes(nb), lessons.time_budget(nb))
+        out[path.name] = (budgets.claimed_minutes(nb), budgets.time_budget(nb))
     return out
 
 
@@ -185,10 +186,10 @@ def test_the_time_method_counts_what_it_says(tmp_path):
         v4.new_code_cell("b = 2"), v4.new_code_cell('check("09.q", a)'),
         v4.new_markdown_cell("## Exercises\n\n1. One.\n2. Two."), v4.new_code_cell('check("09.r", b)'),
         v4.new_markdown_cell("## Key points\n\n- One point.")])
-    budget = lessons.time_budget(nb)
+    budget = budgets.time_budget(nb)
     assert (budget["teaching"], budget["exercises"]) == (8, 23)
     assert (budget["code_cells"], budget["checks"], budget["exercise_items"]) == (2, 2, 2)
-    assert lessons.claimed_minutes(nb) == (9, 25)
+    assert budgets.claimed_minutes(nb) == (9, 25)
     assert not _off(9, budget["teaching"]) and _off(40, budget["teaching"])
 
 
@@ -221,7 +222,7 @@ def _visible_code_lines(nb) -> list[int]:
         meta = cell.get("metadata", {})
         if cell.cell_type != "code" or (meta.get("jupyter") or {}).get("source_hidden"):
             continue
-        if lessons.NAV_TAG in meta.get("tags", []):
+        if notebooks.NAV_TAG in meta.get("tags", []):
             continue
         out.append(sum(1 for line in cell.source.splitlines() if line.strip()))
     return out

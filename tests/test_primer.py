@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from coursekit.cli.keys import read_spec
-from coursekit.course.lessons import SKILLS
+from coursekit.course.answerkeys import read_spec
+from coursekit.course.guide import SKILLS
 
 ROOT = Path(__file__).resolve().parents[1]
 VOCABULARY = SKILLS  # one vocabulary: the one the guide table uses

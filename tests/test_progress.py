@@ -16,7 +16,7 @@ import yaml
 from coursekit.assess import progress
 from coursekit.assess.progress import NOT_RUN, NOT_YET, PASSED
 from coursekit.checks import build_keys, evaluate
-from coursekit.cli.keys import write_keys
+from coursekit.course.answerkeys import write_keys
 from coursekit.kernels.execute import run_notebook
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -16,7 +16,7 @@ import pytest
 
 from coursekit.assess.leaks import answer_strings, scan_keys, scan_notebook
 from coursekit.assess.release import check_structure, release_sets, student_notebook
-from coursekit.course import exercises, lessons
+from coursekit.course import exercises, lint
 from coursekit.course.exercises import discover
 from coursekit.course.safewrite import MANIFEST
 from coursekit.course.solutions import solution_lines, strip_solutions
@@ -69,7 +69,7 @@ def test_there_are_four_sets_with_points_and_self_checks():
 @pytest.mark.parametrize("name", NAMES)
 def test_instructor_notebook_follows_the_lesson_rules(name):
     """kernelspec, sections, alt text, cited sources, no absolute paths (toc.yml lists lessons only)."""
-    problems = [p for p in lessons.lint(EXERCISES / f"{name}.ipynb", ROOT) if "toc.yml" not in p]
+    problems = [p for p in lint.lint(EXERCISES / f"{name}.ipynb", ROOT) if "toc.yml" not in p]
     assert problems == []
     nb = json.loads((EXERCISES / f"{name}.ipynb").read_text(encoding="utf-8"))
     assert all(c["metadata"].get("slideshow", {}).get("slide_type") for c in nb["cells"])

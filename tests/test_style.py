@@ -164,7 +164,7 @@ def test_the_notebook_hook_respects_the_nbval_tags(executed, tmp_path):
 
 
 def test_the_notebook_hook_runs_the_lesson_lint_on_lessons(executed, tmp_path, monkeypatch):
-    """A notebook in a course's notebooks/ folder also gets coursekit.course.lessons.lint: here a
+    """A notebook in a course's notebooks/ folder also gets coursekit.course.lint.lint: here a
     lesson without its sections or navigation, in a throwaway copy of the course."""
     import shutil
 

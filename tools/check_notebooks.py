@@ -8,7 +8,7 @@ notebook would make that comparison empty or wrong, so this hook refuses one whe
 - cells were run out of order (execution counts must rise from top to bottom);
 - an output is an error (unless the cell is tagged ``raises-exception``);
 - a cell or an output contains an absolute path from someone's machine;
-- the notebook is a lesson (listed in ``notebooks/toc.yml``) and ``coursekit.course.lessons.lint``
+- the notebook is a lesson (listed in ``notebooks/toc.yml``) and ``coursekit.course.lint.lint``
   reports a problem (sections, navigation, alt text, source ids, ...).
 
 Run by pre-commit with the staged notebooks, or by hand:
@@ -26,7 +26,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))  # pre-commit's own environment has no coursekit installed
 
-from coursekit.course.lessons import ABSOLUTE_PATH, lint, read_toc  # noqa: E402
+from coursekit.course.lessons import read_toc  # noqa: E402
+from coursekit.course.lint import ABSOLUTE_PATH, lint  # noqa: E402
 
 SKIP_TAGS = {"nbval-skip", "skip-execution"}
 ERROR_TAGS = {"raises-exception"}

@@ -21,7 +21,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))  # also runs from a checkout without the package installed
 
-from coursekit.course.lessons import update_guide  # noqa: E402
+from coursekit.course.guide import update_guide  # noqa: E402
 from coursekit.errors import CourseError  # noqa: E402
 
 

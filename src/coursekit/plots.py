@@ -29,13 +29,25 @@ from coursekit.data import cite  # noqa: E402
 from coursekit.errors import CourseError  # noqa: E402
 from coursekit.tables import markdown_text  # noqa: E402
 
-__all__ = ["PALETTE", "use_style", "figure", "render_png", "show", "timeline", "period_bars",
-           "count_bars", "events", "describe_counts", "sources_of"]
+__all__ = ["GENERIC_ALT", "is_generic_alt", "PALETTE", "use_style", "figure", "render_png", "show",
+           "timeline", "period_bars", "count_bars", "events", "describe_counts", "sources_of"]
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 DPI = 100
-GENERIC_ALT = {"", "image", "figure", "chart", "plot", "no description has been provided for this image"}
+# The one rule for alt text that says nothing (plots.show, the lesson lint and the exports use
+# it): a word that only names the kind of thing, or nbconvert's own placeholder.
+GENERIC_ALT = frozenset({"", "image", "figure", "chart", "plot", "graph", "picture", "img",
+                         "no description has been provided for this image"})
+
+
+def is_generic_alt(text) -> bool:
+    """True for alt text (or a caption) that is empty or only names the kind of thing.
+
+    >>> is_generic_alt("Graph."), is_generic_alt("  "), is_generic_alt("Bars of trade by year")
+    (True, True, False)
+    """
+    return " ".join(str(text or "").split()).lower().rstrip(".") in GENERIC_ALT
 
 
 def use_style() -> None:
@@ -86,7 +98,7 @@ def render_png(fig) -> bytes:
 
 def _check_text(what: str, text: str) -> str:
     text = " ".join(str(text or "").split())
-    if text.lower().rstrip(".") in GENERIC_ALT:
+    if is_generic_alt(text):
         raise CourseError(
             f"show(): the {what} is empty or generic ({text!r}). Write one or two sentences that "
             "say what the figure shows."

@@ -108,7 +108,7 @@ def student_readme(release: str | os.PathLike[str], lessons: list[dict]) -> str:
     """
     from string import Template
 
-    from coursekit.export.prepare import course_title
+    from coursekit.course.model import course_title
 
     release = Path(release)
     if not lessons:
@@ -275,7 +275,7 @@ def check_instructor_keys(exercises_dir, *, update: bool = False) -> bool:
     Raises:
         CourseError: the file is missing or stale and ``update`` is false.
     """
-    from coursekit.build.cache import atomic_write_text
+    from coursekit.course.files import atomic_write_text
 
     sets = discover(exercises_dir)
     text = keys_text(build_exercise_keys(sets))

@@ -270,7 +270,7 @@ def write_report(report, output_dir: str | os.PathLike[str], *, exercises_dir,
             "changed_during_grading": [str(p) for p in report.tampered]}
     out.add("grading.json", (json.dumps(info, indent=1, ensure_ascii=False) + "\n").encode("utf-8"))
     written = out.commit(force=force, replace=carried.replace)
-    from coursekit.build.cache import atomic_write_bytes
+    from coursekit.course.files import atomic_write_bytes
 
     state = {"gradebook": gradebook.read_gradebook(gradebook.gradebook_csv(rows)),
              "sheets": {**{k: v for k, v in sheets.items()}}}

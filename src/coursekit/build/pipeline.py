@@ -36,17 +36,8 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from coursekit.build.cache import (
-    atomic_write_text,
-    content_key,
-    digest_file,
-    digest_text,
-    environment_fingerprint,
-    execution_key,
-    input_files,
-    is_temporary,
-    library_digest,
-)
+from coursekit.course.files import atomic_write_text, is_temporary
+from coursekit.build.cache import content_key, digest_file, digest_text, environment_fingerprint, execution_key, input_files, library_digest
 from coursekit.errors import CourseError, NotebookError
 
 __all__ = ["build", "BuildReport", "Job", "plan_jobs", "run_job", "format_summary", "skip_slow_imports",
@@ -126,7 +117,8 @@ def ensure_navigation(path: Path, root: Path) -> bool:
     Only the generated cell changes (through :func:`coursekit.course.lessons.write_navigation`); an
     up-to-date lesson is not even rewritten, so its file and timestamp stay as they were.
     """
-    from coursekit.course.lessons import NAV_TAG, navigation_markdown, write_navigation
+    from coursekit.course.notebooks import NAV_TAG
+    from coursekit.course.lessons import navigation_markdown, write_navigation
 
     nb = _read_json(path)
     expected = navigation_markdown(path.name, root)
@@ -315,7 +307,7 @@ def _build_one(spec: dict, row: dict) -> None:
 
     from coursekit.export import render as export
     from coursekit.export.learnerpages import learner_pages
-    from coursekit.course.lessons import lint
+    from coursekit.course.lint import lint
 
     root, out = Path(spec["root"]), Path(spec["out"])
     source = Path(spec["source"])
@@ -467,7 +459,7 @@ def write_student_release(root: Path, out: Path, lessons: list[Job]) -> tuple[st
 
 def _index_html(root: Path, out: Path, jobs: list[Job], rows: dict[str, dict],
                 steps: list[tuple[str, str, str]], problems: list[tuple[str, str, str]]) -> str:
-    from coursekit.export.prepare import course_title
+    from coursekit.course.model import course_title
 
     title = course_title(root) or "The built course"
 

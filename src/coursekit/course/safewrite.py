@@ -30,7 +30,7 @@ import os
 import shutil
 from pathlib import Path
 
-from coursekit.build.cache import atomic_write_bytes
+from coursekit.course.files import atomic_write_bytes
 from coursekit.errors import CourseError
 
 __all__ = ["GeneratedFiles", "MANIFEST"]

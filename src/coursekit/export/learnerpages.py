@@ -16,7 +16,7 @@ import html
 import re
 from pathlib import Path
 
-from coursekit.build.cache import atomic_write_text
+from coursekit.course.files import atomic_write_text
 
 __all__ = ["learner_pages", "write_learner_pages", "render_markdown", "PAGE_CSS"]
 

@@ -18,7 +18,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from coursekit.build.cache import atomic_write_bytes
+from coursekit.course.files import atomic_write_bytes
 from coursekit.errors import NotebookError
 
 __all__ = ["find_chromium", "PdfPrinter", "print_pdf", "pdf_pages", "WAIT_FOR_PAGE", "PAPER"]

@@ -20,7 +20,8 @@ from pathlib import Path
 import nbformat
 
 from coursekit.errors import CourseError, NotebookError
-from coursekit.export.pagechecks import GENERIC_ALT, MISSING_ALT
+from coursekit.export.pagechecks import MISSING_ALT
+from coursekit.plots import GENERIC_ALT
 
 __all__ = ["ExportWarning", "visible_cells", "title_slide", "check_alt", "needs_math",
            "rewrite_links", "lesson_title", "course_title", "HIDDEN_IN_SLIDES", "HIDDEN_IN_HANDOUTS",

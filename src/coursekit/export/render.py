@@ -23,11 +23,12 @@ import sys
 import warnings
 from pathlib import Path
 
-from coursekit.build.cache import atomic_write_text
+from coursekit.course.files import atomic_write_text
+from coursekit.course.model import course_title
 from coursekit.errors import CourseError, NotebookError
 from coursekit.export import decklayout
 from coursekit.export.assets import ASSETS_STAMP, TEMPLATES, install_assets
-from coursekit.export.pagechecks import GENERIC_ALT, MISSING_ALT, image_problems, offline_problems
+from coursekit.export.pagechecks import MISSING_ALT, image_problems, offline_problems
 from coursekit.export.pdf import PAPER, WAIT_FOR_PAGE, PdfPrinter, find_chromium, pdf_pages, print_pdf
 from coursekit.export.prepare import (
     HIDDEN_IN_HANDOUTS,
@@ -36,7 +37,6 @@ from coursekit.export.prepare import (
     REMOVE_OUTPUT_TAGS,
     ExportWarning,
     check_alt,
-    course_title,
     lesson_title,
     needs_math,
     rewrite_links,
@@ -44,6 +44,7 @@ from coursekit.export.prepare import (
     visible_cells,
 )
 from coursekit.paths import MARKER
+from coursekit.plots import GENERIC_ALT
 
 __all__ = ["export_slides", "export_handout", "render_slides", "render_handout",
            "install_assets", "offline_problems", "image_problems", "find_chromium", "print_pdf",
