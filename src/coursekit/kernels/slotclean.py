@@ -103,18 +103,23 @@ def _reap_descendants() -> bool:
     return _kill_until_gone(_children)
 
 
-def _wipe_tmp() -> None:
-    """Empty the sandbox's private /tmp and /dev/shm, except the path down to the slot's folder."""
+def _remove(entry: Path) -> None:
+    """Remove a file, link or folder tree, whatever a kernel left there."""
     import shutil
 
+    if entry.is_dir() and not entry.is_symlink():
+        shutil.rmtree(entry, ignore_errors=True)
+    else:
+        try:
+            entry.unlink()
+        except OSError:
+            pass
+
+
+def _wipe_tmp() -> None:
+    """Empty the sandbox's private /tmp and /dev/shm, except the path down to the slot's folder."""
     for entry in Path("/dev/shm").iterdir() if Path("/dev/shm").is_dir() else []:
-        if entry.is_dir() and not entry.is_symlink():
-            shutil.rmtree(entry, ignore_errors=True)
-        else:
-            try:
-                entry.unlink()
-            except OSError:
-                pass
+        _remove(entry)
     keep = Path.cwd().resolve()
     folder = Path("/tmp")
     if not keep.is_relative_to(folder):
@@ -123,11 +128,5 @@ def _wipe_tmp() -> None:
         step = keep.relative_to(folder).parts[0]
         for entry in folder.iterdir():
             if entry.name != step:
-                if entry.is_dir() and not entry.is_symlink():
-                    shutil.rmtree(entry, ignore_errors=True)
-                else:
-                    try:
-                        entry.unlink()
-                    except OSError:
-                        pass
+                _remove(entry)
         folder = folder / step
