@@ -170,3 +170,32 @@ def test_sigkill_of_coursekit_build_leaves_no_kernel_behind(tmp_path):
     build.wait()
     left = _gone(family | kernels)
     assert not left, f"left behind: {sorted(left)}"
+
+
+def test_an_interrupt_stops_a_runaway_cell_in_a_forked_kernel(warm, tmp_path):
+    """jupyter_client's interrupt (by message: the stub ignores SIGINT) reaches the kernel, which
+    raises KeyboardInterrupt in the cell and stays usable."""
+    import time
+
+    from jupyter_client.manager import KernelManager
+
+    km = KernelManager(kernel_name="python3")
+    assert km.kernel_spec.interrupt_mode == "message" and str(warm.folder) in km.kernel_spec.resource_dir
+    km.start_kernel(cwd=str(tmp_path), env={**os.environ, **KERNEL_ENV})
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=60)
+        msg_id = kc.execute("while True:\n    pass")
+        time.sleep(1)
+        km.interrupt_kernel()
+        reply = kc.get_shell_msg(timeout=30)
+        while reply["parent_header"].get("msg_id") != msg_id:
+            reply = kc.get_shell_msg(timeout=30)
+        assert reply["content"]["status"] == "error"
+        assert reply["content"]["ename"] == "KeyboardInterrupt"
+        after = kc.execute_interactive("print('still alive')", timeout=30)
+        assert after["content"]["status"] == "ok"
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
