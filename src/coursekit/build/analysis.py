@@ -122,8 +122,9 @@ def scan_code(sources: Iterable[str]) -> DataUse:
             if isinstance(node, ast.ImportFrom) and node.module:
                 for alias in node.names:
                     local = alias.asname or alias.name
-                    if node.module == "coursekit" and alias.name in {"data", "plots"}:
-                        (data_modules if alias.name == "data" else plots_modules).add(local)
+                    full = f"{node.module}.{alias.name}"  # from coursekit import data
+                    if full in {DATA, PLOTS}:
+                        (data_modules if full == DATA else plots_modules).add(local)
                     elif node.module in {DATA, PLOTS}:
                         if alias.name == "*":
                             star.add(node.module)
