@@ -25,8 +25,8 @@ from collections import Counter
 from fractions import Fraction
 from pathlib import Path
 
-from coursekit.checks import ASKS
 from coursekit.course.answerkeys import read_spec
+from coursekit.keyfile import ASKS
 
 ROOT = Path(__file__).resolve().parents[1]
 ANSWER_FILES = sorted((ROOT / "instructors" / "answers").glob("*.yml")) + sorted(

@@ -21,7 +21,8 @@ False
 
 from __future__ import annotations
 
-from coursekit.checks import CheckResult, _decimal, _strip_unit, normalise
+from coursekit.answers import as_decimal, normalise, strip_unit
+from coursekit.results import FormResult
 
 __all__ = ["form_entry", "student_keys", "evaluate_form", "FormResult", "FORM_NOTE", "FORM_FIELDS"]
 
@@ -29,15 +30,6 @@ FORM_NOTE = "This checks the form of your answer; your instructor's grader judge
 # What a form entry may hold: nothing derived from the answer but its kind and precision.
 FORM_FIELDS = ("id", "kind", "check", "points", "variable", "unit", "choices", "step", "range")
 MAX_TEXT = 300
-
-
-class FormResult(CheckResult):
-    """A :class:`CheckResult` whose saved marker says it judged the form only."""
-
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        data, meta = super()._repr_mimebundle_(include, exclude)
-        meta["coursekit"]["form"] = True
-        return data, meta
 
 
 def form_entry(entry: dict, spec: dict | None = None) -> dict:
@@ -82,7 +74,7 @@ def _form_problem(entry: dict, answer) -> tuple[str | None, str]:
     """Return (problem, what the answer is) for ``answer``; problem None when the form is right."""
     kind = entry.get("kind")
     if kind == "number":
-        value = _decimal(_strip_unit(entry, answer))
+        value = as_decimal(strip_unit(entry, answer))
         bounds = entry.get("range")
         if bounds and not (bounds[0] <= value <= bounds[1]):
             return (f"{value:f} is outside the range this question allows ({bounds[0]} to "

@@ -15,7 +15,7 @@ short. Hints come from the instructor's key, whose hints the release's leak scan
 
 from __future__ import annotations
 
-import html
+from coursekit.course.pages import render
 
 __all__ = ["render_page", "STATUS_LABELS", "CSP"]
 
@@ -43,10 +43,9 @@ code{background:#f6f8fa;padding:0 .2rem} footer{margin-top:2rem;color:#57606a;fo
 
 
 def _text(value, limit: int = MAX_TEXT) -> str:
+    # Cut short only: the template escapes (autoescape), so nothing here may pre-escape.
     text = "" if value is None else str(value)
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return html.escape(text, quote=True)
+    return text[: limit - 1] + "…" if len(text) > limit else text
 
 
 def _points(value) -> str:
@@ -72,66 +71,21 @@ def render_page(*, student: str, exercise: str, title: str, rows, notes, protect
         warning: shown at the top when that protection is not a security boundary.
 
     Returns:
-        A complete, self-contained HTML document.
+        A complete, self-contained HTML document (``templates/pages/feedback.html.j2``).
     """
     earned = sum(float(r["points"]) for r in rows if r["points"] not in ("", None))
     auto_max = sum(float(r["max_points"]) for r in rows
                    if r["status"] != "manual" and r["max_points"] not in ("", None))
-    manual = [r for r in rows if r["status"] == "manual"]
-    body = []
+    shown = []
     for row in rows:
         icon, label = STATUS_LABELS.get(row["status"], ("", row["status"]))
         answer = row.get("answer")
-        shown = (f"<br><small>Your answer: <code>{_text(answer, 120)}</code></small>"
-                 if answer not in (None, "") else "")
-        task = row.get("task") or ""
-        name = (f"{_text(task)}<br><small><code>{_text(row['question'])}</code></small>" if task
-                else f"<code>{_text(row['question'])}</code>")
-        body.append(
-            f"<tr><td>{name}</td>"
-            f"<td>{icon} {html.escape(label)}</td>"
-            f"<td>{_points(row['points'])} / {_points(row['max_points'])}</td>"
-            f"<td>{_text(row['message'])}{shown}</td></tr>")
-    pending = (f"<p>{len(manual)} question(s) will be graded by your instructor with the "
-               "rubric; their points are not in the total yet.</p>" if manual else "")
-    note_items = "".join(f"<li>{_text(n)}</li>" for n in notes)
-    notes_html = (f"<h2>What happened when your notebook ran</h2><ul>{note_items}</ul>"
-                  if notes else "<p>Your notebook ran from top to bottom without errors.</p>")
+        shown.append({"task": _text(row.get("task") or ""), "question": _text(row["question"]),
+                      "icon": icon, "label": label, "points": _points(row["points"]),
+                      "max_points": _points(row["max_points"]), "message": _text(row["message"]),
+                      "answer": _text(answer, 120) if answer not in (None, "") else ""})
     heading = _text(f"{exercise} · {title}" if exercise else "Exercise set not recognised")
-    banner = (f'<p role="alert" style="border:2px solid #9a6700;padding:.5rem">'
-              f"<strong>{_text(warning, 400)}</strong></p>" if warning else "")
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="{CSP}">
-<meta name="referrer" content="no-referrer">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Feedback: {heading}</title>
-<style>{STYLE}</style>
-</head>
-<body>
-<main>
-{banner}
-<h1>Feedback: {heading}</h1>
-<p>Submission: <code>{_text(student)}</code></p>
-<p class="score">Score so far: {_points(earned)} / {_points(auto_max)} points</p>
-{pending}
-<table>
-<caption>Your answers, question by question</caption>
-<thead><tr><th scope="col">Task</th><th scope="col">Result</th><th scope="col">Points</th>
-<th scope="col">Feedback</th></tr></thead>
-<tbody>
-{''.join(body)}
-</tbody>
-</table>
-{notes_html}
-<p>The hints point you in the right direction without giving the answer away. Fix what is
-marked "Not yet", rerun your notebook from the top (Kernel &gt; Restart and Run All), and check
-each answer with its self-check before you submit again.</p>
-</main>
-<footer>Graded by coursekit in a fresh kernel. Protection in force: {_text(protection)}
-{_text(warning, 400) if warning else ""}</footer>
-</body>
-</html>
-"""
+    return render("feedback.html.j2", csp=CSP, style=STYLE, heading=heading, student=_text(student),
+                  warning=_text(warning, 400), earned=_points(earned), auto_max=_points(auto_max),
+                  manual=sum(r["status"] == "manual" for r in rows), rows=shown,
+                  notes=[_text(n) for n in notes], protection=_text(protection))

@@ -39,7 +39,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from coursekit.checks import KINDS, build_keys
+from coursekit.answers import KINDS
+from coursekit.checks import build_keys
 from coursekit.errors import CourseError
 
 __all__ = ["Question", "ExerciseSet", "discover", "load_set", "build_exercise_keys",

@@ -17,6 +17,7 @@ coursekit.errors.CourseError: .../bad.yml: not valid YAML (line 1, column 19): .
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -27,7 +28,7 @@ from pathlib import Path
 from coursekit.errors import CourseError, NotebookError
 
 __all__ = ["atomic_write", "atomic_write_text", "atomic_write_bytes", "is_temporary", "TMP_SUFFIX",
-           "read_notebook", "write_notebook", "read_yaml", "swap_in"]
+           "read_notebook", "write_notebook", "read_yaml", "swap_in", "digest_text", "digest_file"]
 
 TMP_SUFFIX = ".ck-tmp"
 
@@ -123,6 +124,26 @@ def swap_in(staging: str | os.PathLike[str], final: str | os.PathLike[str]) -> P
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
     return final
+
+
+def digest_text(text: str) -> str:
+    """Return the SHA-256 hex digest of ``text`` (UTF-8)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def digest_file(path: str | os.PathLike[str]) -> str:
+    """Return the SHA-256 hex digest of a file's bytes, read in chunks (a PDF or a font is large).
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x"; _ = p.write_text("coursekit")
+    >>> digest_file(p) == digest_text("coursekit")
+    True
+    """
+    h = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def read_notebook(path: str | os.PathLike[str]):

@@ -22,7 +22,7 @@ from coursekit.course.files import read_yaml
 from coursekit.errors import CourseError
 from coursekit.paths import course_root
 
-__all__ = ["Course", "KEY_FILE", "TOC_FILE", "RELEASE_DIR", "BUILD_DIR", "STUDENT_DIR"]
+__all__ = ["Course", "LAYOUT", "KEY_FILE", "TOC_FILE", "RELEASE_DIR", "BUILD_DIR", "STUDENT_DIR"]
 
 KEY_FILE = "checks.json"      # hashed answer keys, beside the notebooks that check against them
 TOC_FILE = "toc.yml"          # the lessons in teaching order, and the course's title
@@ -30,10 +30,27 @@ RELEASE_DIR = "release"       # student versions of the exercise sets (`courseki
 BUILD_DIR = "build"           # everything `coursekit build` makes
 STUDENT_DIR = "student"       # inside build/: what students get
 
+# Where each part of a course lives, relative to its root.
+LAYOUT = {
+    "data": "data",
+    "notebooks": "notebooks",
+    "toc_file": f"notebooks/{TOC_FILE}",
+    "lesson_keys": f"notebooks/{KEY_FILE}",       # hashed keys of the lessons' self-checks
+    "exercises": "exercises",
+    "set_answers": "exercises/answers",           # plaintext answers of the graded sets
+    "lesson_answers": "instructors/answers",      # plaintext answers of the lessons' checks
+    "learners": "learners",
+    "release": RELEASE_DIR,
+    "build": BUILD_DIR,
+}
+
 
 @dataclass(frozen=True)
 class Course:
-    """A course folder: ``root`` holds ``data/datapackage.json`` (see :mod:`coursekit.paths`)."""
+    """A course folder: ``root`` holds ``data/datapackage.json`` (see :mod:`coursekit.paths`).
+
+    Each name in :data:`LAYOUT` is an attribute giving that place's path (``course.exercises``).
+    """
 
     root: Path
 
@@ -49,47 +66,11 @@ class Course:
 
     key_file_name = KEY_FILE
 
-    @property
-    def data(self) -> Path:
-        return self.root / "data"
-
-    @property
-    def notebooks(self) -> Path:
-        return self.root / "notebooks"
-
-    @property
-    def toc_file(self) -> Path:
-        return self.notebooks / TOC_FILE
-
-    @property
-    def lesson_keys(self) -> Path:
-        return self.notebooks / KEY_FILE
-
-    @property
-    def exercises(self) -> Path:
-        return self.root / "exercises"
-
-    @property
-    def set_answers(self) -> Path:
-        """Plaintext answers of the exercise sets (instructor-only)."""
-        return self.exercises / "answers"
-
-    @property
-    def lesson_answers(self) -> Path:
-        """Plaintext answers of the lessons' self-checks (instructor-only)."""
-        return self.root / "instructors" / "answers"
-
-    @property
-    def learners(self) -> Path:
-        return self.root / "learners"
-
-    @property
-    def release(self) -> Path:
-        return self.root / RELEASE_DIR
-
-    @property
-    def build(self) -> Path:
-        return self.root / BUILD_DIR
+    def __getattr__(self, name: str) -> Path:
+        # Folder and file names come from LAYOUT, so each is written once.
+        if name in LAYOUT:
+            return self.root / LAYOUT[name]
+        raise AttributeError(f"a Course has no {name!r}; its places are: {', '.join(LAYOUT)}")
 
     def _toc(self) -> dict:
         doc = read_yaml(self.toc_file, missing="it lists the lessons in order")

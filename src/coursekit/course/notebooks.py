@@ -13,6 +13,8 @@ once. See ``CONTRIBUTING.md`` for what each one means to an author.
 
 from __future__ import annotations
 
+from coursekit.results import MARKER_KEY as METADATA_KEY  # cell/output metadata coursekit writes
+
 __all__ = ["SELF_CHECK_TAG", "SHOW_CODE_TAG", "NAV_TAG", "NOTES", "METADATA_KEY", "source",
            "tags", "has_tag", "slide_type", "is_notes", "source_hidden"]
 
@@ -20,7 +22,6 @@ SELF_CHECK_TAG = "self-check"      # a code cell that calls check(): off slides 
 SHOW_CODE_TAG = "slides-show-code"  # keep this cell's code on its slide (code is the point)
 NAV_TAG = "navigation"             # the generated previous/next links of a lesson
 NOTES = "notes"                    # slide type of speaker notes: instructor-only
-METADATA_KEY = "coursekit"         # cell/output metadata coursekit itself writes and reads
 
 
 def source(cell) -> str:
