@@ -28,6 +28,6 @@ def test_titles_are_escaped_and_failures_shown(tmp_path):
     job = _lesson("01 · A & B")
     page = index_html(tmp_path, tmp_path / "build", [job], {job.name: {"error": "boom"}},
                       [("exercises/02-y.ipynb", "exercise", "broken")])
-    assert "<title>Khan&#x27;s visit &lt;2022&gt;: built course</title>" in page
+    assert "<title>Khan&#39;s visit &lt;2022&gt;: built course</title>" in page
     assert "<td>01 · A &amp; B</td>" in page and "<td>failed</td>" in page
     assert "<tr><td>exercises/02-y.ipynb</td><td>—</td><td>failed</td></tr>" in page

@@ -1,6 +1,7 @@
 """The build's index page: ``build/index.html``, a link to every artefact and each one's status.
 
-Rendered from ``templates/build/index.html.j2``; a link to an artefact that is not there is
+Rendered from ``templates/pages/index.html.j2`` (autoescaped, through
+:func:`coursekit.course.pages.render`); a link to an artefact that is not there is
 shown as missing, never as a dead link.
 
 >>> page = index_html(Path("/nowhere"), Path("/nowhere/build"), [], {}, [])
@@ -10,34 +11,17 @@ shown as missing, never as a dead link.
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 
 from coursekit.build.plan import Job
 from coursekit.course.model import STUDENT_DIR, course_title
+from coursekit.course.pages import render
 
 __all__ = ["index_html", "LESSON_HEAD", "EXERCISE_HEAD"]
 
 LESSON_HEAD = ("Lesson", "Slides", "Handout", "PDF", "Executed notebook", "Status")
 EXERCISE_HEAD = ("Exercise set", "Notebook", "Status")
 NONE = {"text": "—"}
-
-
-def _escape(value):
-    """Escape every value the template prints, as :func:`html.escape` does (quotes included);
-    what a macro already rendered comes marked safe and is left alone."""
-    from markupsafe import Markup
-
-    return value if isinstance(value, Markup) else html.escape(str(value))
-
-
-def _environment():
-    from jinja2 import Environment, FileSystemLoader
-
-    from coursekit.export.assets import TEMPLATES
-
-    return Environment(loader=FileSystemLoader(TEMPLATES / "build"), autoescape=False,
-                       finalize=_escape, keep_trailing_newline=True)
 
 
 def index_html(root: Path, out: Path, jobs: list[Job], rows: dict[str, dict],
@@ -73,7 +57,7 @@ def index_html(root: Path, out: Path, jobs: list[Job], rows: dict[str, dict],
     sections = [{"heading": "Lessons", "head": LESSON_HEAD, "rows": lessons},
                 {"heading": "Exercise sets (with solutions: for instructors)",
                  "head": EXERCISE_HEAD, "rows": exercises}]
-    return _environment().get_template("index.html.j2").render(
-        title=course_title(root) or "The built course", sections=sections,
+    return render(
+        "index.html.j2", title=course_title(root) or "The built course", sections=sections,
         student=link(f"{STUDENT_DIR}/notebooks/", "the student release (lessons, data, exercises)"),
         guides=guides)

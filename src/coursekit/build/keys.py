@@ -6,13 +6,13 @@ Python version and the installed versions of every package. Two runs with the sa
 same outputs (coursekit executes deterministically), so the second one is skipped. The
 *content key* covers the whole notebook but its outputs: it says when to export again.
 
->>> digest_text("coursekit")[:12]
-'2c0723dbc9e8'
+>>> key = content_key({"cells": [], "metadata": {}}, "part")
+>>> len(key), key == content_key({"cells": [], "metadata": {}}, "part")
+(64, True)
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
@@ -21,30 +21,11 @@ import sysconfig
 from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["digest_text", "digest_file", "environment_fingerprint", "execution_key",
-           "content_key", "KEY_VERSION"]
+from coursekit.course.files import digest_file, digest_text
+
+__all__ = ["environment_fingerprint", "execution_key", "content_key", "KEY_VERSION"]
 
 KEY_VERSION = "coursekit-cache/1"
-
-
-def digest_text(text: str) -> str:
-    """Return the SHA-256 hex digest of ``text`` (UTF-8)."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def digest_file(path: str | os.PathLike[str]) -> str:
-    """Return the SHA-256 hex digest of a file's bytes.
-
-    >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x"; _ = p.write_text("coursekit")
-    >>> digest_file(p) == digest_text("coursekit")
-    True
-    """
-    h = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _site_dirs() -> list[Path]:

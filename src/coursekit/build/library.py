@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from coursekit.build.analysis import strip_magics
-from coursekit.build.keys import digest_file, digest_text
+from coursekit.course.files import digest_file, digest_text
 
 __all__ = ["library_files", "library_digest", "PACKAGE_DIR"]
 

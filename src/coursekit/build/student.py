@@ -13,7 +13,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from coursekit.build.keys import digest_file, digest_text
+from coursekit.course.files import digest_file, digest_text
 from coursekit.build.library import library_digest
 from coursekit.build.plan import Job
 from coursekit.course.files import TMP_SUFFIX, is_temporary, swap_in
