@@ -175,6 +175,7 @@ def test_sigkill_of_coursekit_build_leaves_no_kernel_behind(tmp_path):
 def test_an_interrupt_stops_a_runaway_cell_in_a_forked_kernel(warm, tmp_path):
     """jupyter_client's interrupt (by message: the stub ignores SIGINT) reaches the kernel, which
     raises KeyboardInterrupt in the cell and stays usable."""
+    import queue
     import time
 
     from jupyter_client.manager import KernelManager
@@ -187,11 +188,23 @@ def test_an_interrupt_stops_a_runaway_cell_in_a_forked_kernel(warm, tmp_path):
     try:
         kc.wait_for_ready(timeout=60)
         msg_id = kc.execute("while True:\n    pass")
-        time.sleep(1)
-        km.interrupt_kernel()
-        reply = kc.get_shell_msg(timeout=30)
-        while reply["parent_header"].get("msg_id") != msg_id:
-            reply = kc.get_shell_msg(timeout=30)
+        # Interrupt only once the cell runs (an interrupt that comes before would be lost on a
+        # loaded machine), and again while no reply comes: the test is of delivery, not timing.
+        while True:
+            msg = kc.get_iopub_msg(timeout=60)
+            if msg["msg_type"] == "execute_input" and msg["parent_header"].get("msg_id") == msg_id:
+                break
+        time.sleep(0.5)
+        reply = None
+        for _ in range(6):
+            km.interrupt_kernel()
+            try:
+                reply = kc.get_shell_msg(timeout=10)
+            except queue.Empty:
+                continue
+            if reply["parent_header"].get("msg_id") == msg_id:
+                break
+        assert reply is not None, "the interrupt never reached the kernel"
         assert reply["content"]["status"] == "error"
         assert reply["content"]["ename"] == "KeyboardInterrupt"
         after = kc.execute_interactive("print('still alive')", timeout=30)
