@@ -28,5 +28,14 @@ def rewrite_csv(path: Path, edit) -> None:
     path.write_text("\n".join(edit(lines)) + "\n", encoding="utf-8")
 
 
+@pytest.fixture(scope="module")
+def course(tmp_path_factory) -> Path:
+    """A throwaway course (data, exercises with answers) and its student release, for the
+    grading tests (tests/grading.py builds submissions from it)."""
+    from grading import make_course
+
+    return make_course(tmp_path_factory.mktemp("course"))
+
+
 # Kernels started by nbval inherit the build's kernel settings, so saved outputs compare equal.
 os.environ.update(KERNEL_ENV)

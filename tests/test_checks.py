@@ -128,7 +128,7 @@ def test_result_shows_nothing_of_the_answer(keys):
         shown = repr(result) + json.dumps(data) + json.dumps(meta)
         for secret in PLAINTEXT:
             assert secret.lower() not in shown.lower()
-        assert set(vars(result)) == {"question", "passed", "message"}
+        assert set(vars(result)) == {"question", "passed", "message", "answered"}  # no answer
 
 
 def test_check_finds_the_key_file_above_the_working_directory(tmp_path, monkeypatch):

@@ -1,4 +1,5 @@
-"""``coursekit progress``: counts each state right, never changes a file, survives broken files."""
+"""``coursekit progress`` (coursekit.assess.progress and the command): counts each state of a
+really executed notebook, never changes a file, survives broken files, one row per student."""
 
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
+from saved_cells import saved_check
 
 from coursekit.assess import progress
-from coursekit.assess.progress import NOT_RUN, NOT_YET, PASSED
-from coursekit.checks import build_keys, evaluate
+from coursekit.assess.selfchecks import NOT_RUN, NOT_YET, PASSED, question_ids
 from coursekit.course.answerkeys import write_keys
 from coursekit.kernels.execute import run_notebook
 
@@ -64,47 +65,12 @@ def worked_notebook(tmp_path_factory) -> Path:
     return path
 
 
-def test_placeholder_message_is_what_the_checks_module_says():
-    """The 'not run' rule reads the placeholder message; it must match checks.evaluate."""
-    entry = build_keys({"q": {"kind": "number", "answer": 1}}, salt_seed="t")["questions"]["q"]
-    assert evaluate(entry, None, "q").message.startswith(progress.PLACEHOLDER_PREFIX)
-    assert not evaluate(entry, 2, "q").message.startswith(progress.PLACEHOLDER_PREFIX)
-
-
 def test_each_state_is_counted_from_a_really_executed_notebook(worked_notebook):
     row = progress.notebook_progress(worked_notebook)
     assert row.title == "01 · Practice lesson"
     assert row.questions == {"t.gap": PASSED, "t.city": NOT_YET, "t.day": NOT_RUN,
                              "t.left": NOT_RUN}
     assert (row.count(PASSED), row.count(NOT_YET), row.count(NOT_RUN)) == (1, 1, 2)
-
-
-def test_the_last_saved_result_counts_and_stray_results_are_kept():
-    """A lesson may demonstrate a wrong answer before the student's own cell: the last
-    saved result of a question decides, as a reader scrolling down sees it."""
-    demo_then_placeholder = [progress._code('check("q.a", "two days")', passed=False),
-                             progress._code('check("q.a", days)', passed=False, answered=False)]
-    assert progress.notebook_status({"cells": demo_then_placeholder}) == {"q.a": NOT_RUN}
-    nb = {"cells": [progress._code('check("q.a", 1)', passed=False),
-                    progress._code('check("q.a", 2)', passed=True),
-                    progress._code('check("q.b", 3)', passed=True),
-                    progress._code('check("q.b", 4)', passed=False),
-                    progress._code('print("rewritten")'),
-                    progress._code('check("q.c", x)', passed=False, answered=False)]}
-    # A saved result whose check() call the student has since deleted still counts.
-    nb["cells"][4]["outputs"] = progress._code('check("q.gone", 1)', passed=True)["outputs"]
-    assert progress.notebook_status(nb) == {"q.a": PASSED, "q.b": NOT_YET, "q.c": NOT_RUN,
-                                            "q.gone": PASSED}
-
-
-def test_malformed_markers_are_ignored_not_fatal():
-    cell = progress._code('check("q.a", 1)')
-    cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "hi"},
-                       {"output_type": "display_data", "data": {}, "metadata": {"coursekit": 3}},
-                       {"output_type": "display_data", "data": {},
-                        "metadata": {"coursekit": {"question": "q.a", "passed": "yes"}}},
-                       "not even a dict"]
-    assert progress.notebook_status({"cells": [cell]}) == {"q.a": NOT_RUN}
 
 
 def test_the_command_reads_but_never_modifies_any_file(worked_notebook, tmp_path):
@@ -174,14 +140,6 @@ def test_a_console_that_cannot_show_unicode_still_gets_the_table(worked_notebook
     assert "01 ? Practice lesson" in result.stdout
 
 
-def test_a_fully_passed_notebook_says_well_done():
-    row = progress.NotebookProgress(Path("x.ipynb"), "X", {"a": PASSED, "b": PASSED})
-    text = progress.format_table([row])
-    assert "2 of 2" in text and "Well done" in text and "Still to do" not in text
-    empty = progress.NotebookProgress(Path("y.ipynb"), "Y", {})
-    assert "no self-checks" in progress.format_table([empty])
-
-
 def test_default_list_is_the_lessons_in_order_then_the_exercise_sets(tmp_path, monkeypatch):
     """Run from a lesson folder of a course: toc order with toc titles, then exercises."""
     monkeypatch.delenv("COURSEKIT_ROOT", raising=False)
@@ -192,7 +150,7 @@ def test_default_list_is_the_lessons_in_order_then_the_exercise_sets(tmp_path, m
                        {"file": "a.ipynb", "title": "01 · A second"}]}
     (tmp_path / "notebooks" / "toc.yml").write_text(yaml.safe_dump(toc), encoding="utf-8")
     nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {},
-          "cells": [progress._code('check("x.one", 1)', passed=True)]}
+          "cells": [saved_check('check("x.one", 1)', passed=True)]}
     for name in ("a.ipynb", "b.ipynb"):
         (tmp_path / "notebooks" / name).write_text(json.dumps(nb), encoding="utf-8")
     (tmp_path / "exercises" / ".ipynb_checkpoints").mkdir(parents=True)
@@ -222,7 +180,7 @@ def test_the_committed_lessons_show_every_self_check_as_not_run():
         if not row.path.exists():
             continue  # a lesson still being written; test_lessons.py reports it
         assert row.error is None, row.error
-        asked = progress.question_ids(progress.read_notebook(row.path))
+        asked = question_ids(progress.read_notebook(row.path))
         assert list(row.questions) == asked, row.path.name
         assert set(row.questions.values()) <= {NOT_RUN}, (row.path.name, row.questions)
 
@@ -244,11 +202,11 @@ def test_the_default_view_leaves_out_instructor_sources_and_says_so(tmp_path, mo
     (tmp_path / "notebooks" / "toc.yml").write_text(
         yaml.safe_dump({"lessons": [{"file": "a.ipynb", "title": "00 · A"}]}), encoding="utf-8")
     (tmp_path / "notebooks" / "a.ipynb").write_text(
-        json.dumps({"cells": [progress._code('check("00.x", x)')]}), encoding="utf-8")
+        json.dumps({"cells": [saved_check('check("00.x", x)')]}), encoding="utf-8")
     for folder in ("exercises", "release"):
         (tmp_path / folder).mkdir()
-    teacher = {"cells": [progress._code('gap = 23  # SOLUTION\ncheck("ex01.gap", gap)', passed=True)]}
-    student = {"cells": [progress._code('gap = ...\ncheck("ex01.gap", gap)', passed=False)]}
+    teacher = {"cells": [saved_check('gap = 23  # SOLUTION\ncheck("ex01.gap", gap)', passed=True)]}
+    student = {"cells": [saved_check('gap = ...\ncheck("ex01.gap", gap)', passed=False)]}
     (tmp_path / "exercises" / "01-set.ipynb").write_text(json.dumps(teacher), encoding="utf-8")
     (tmp_path / "release" / "01-set.ipynb").write_text(json.dumps(student), encoding="utf-8")
     monkeypatch.chdir(tmp_path)

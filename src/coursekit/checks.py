@@ -68,7 +68,7 @@ from coursekit.keyfile import (
     near_hashes,
     number_hashes,
 )
-from coursekit.results import CheckResult
+from coursekit.results import CheckResult, unanswered
 
 __all__ = ["check", "evaluate", "build_keys", "load_keys", "find_keys", "normalise",
            "CheckResult", "KEY_FORMAT", "KEY_FILE"]
@@ -147,8 +147,7 @@ def _evaluate(entry: dict, answer, qid: str) -> CheckResult:
 
         return evaluate_form(entry, answer, qid)
     if answer is None or answer is Ellipsis:
-        return CheckResult(qid, False, "Not yet answered: replace the placeholder with your answer, "
-                                       "then run this cell again.")
+        return unanswered(qid)
     if isinstance(answer, str) and len(answer) > MAX_ANSWER_CHARS:
         return CheckResult(qid, False, f"Not yet: that answer is {len(answer):,} characters long; "
                                        "a short answer is expected here.")

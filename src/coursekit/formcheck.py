@@ -22,7 +22,7 @@ False
 from __future__ import annotations
 
 from coursekit.answers import as_decimal, normalise, strip_unit
-from coursekit.results import FormResult
+from coursekit.results import FormResult, unanswered
 
 __all__ = ["form_entry", "student_keys", "evaluate_form", "FormResult", "FORM_NOTE", "FORM_FIELDS"]
 
@@ -107,8 +107,7 @@ def evaluate_form(entry: dict, answer, question: str | None = None) -> FormResul
     """
     qid = question or entry.get("id", "?")
     if answer is None or answer is Ellipsis:
-        return FormResult(qid, False, "Not yet answered: replace the placeholder with your "
-                                      "answer, then run this cell again.")
+        return unanswered(qid, FormResult)
     try:
         problem, what = _form_problem(entry, answer)
     except ValueError as exc:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
-__all__ = ["CheckResult", "FormResult", "MARKER_KEY"]
+__all__ = ["CheckResult", "FormResult", "MARKER_KEY", "UNANSWERED", "unanswered"]
 
 MARKER_KEY = "coursekit"  # the output-metadata key of coursekit's own markers
 
@@ -31,6 +31,7 @@ class CheckResult:
     question: str
     passed: bool
     message: str
+    answered: bool = True  # False: the placeholder (or nothing) was checked
 
     def __bool__(self) -> bool:
         return self.passed
@@ -48,7 +49,21 @@ class CheckResult:
         }
         # The progress view reads this marker back from saved notebooks.
         meta = {MARKER_KEY: {"question": self.question, "passed": self.passed}}
+        if not self.answered:
+            meta[MARKER_KEY]["answered"] = False  # progress counts it as "not run", not "not yet"
         return data, meta
+
+
+UNANSWERED = "Not yet answered: replace the placeholder with your answer, then run this cell again."
+
+
+def unanswered(question: str, kind: type[CheckResult] | None = None) -> CheckResult:
+    """The result of checking a placeholder (``...``) or ``None``: not wrong, just not done yet.
+
+    >>> unanswered("01.gap")._repr_mimebundle_()[1]["coursekit"]["answered"]
+    False
+    """
+    return (kind or CheckResult)(question, False, UNANSWERED, answered=False)
 
 
 class FormResult(CheckResult):

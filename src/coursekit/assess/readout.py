@@ -23,16 +23,42 @@ internals on purpose (replacing the session's sender, say) could still change wh
 could only send values the notebook could have assigned to its variables anyway, which the
 grader then judges with its own key; no key, hash or answer is in the kernel to be reported.
 
+The reply is turned into the grader's own values here too (:func:`decode_nodes`): plain numbers,
+text and lists, :data:`MISSING` for a name that is not defined, :class:`Opaque` for anything
+the grader cannot judge.
+
 >>> len(new_message_type()) > 20 and new_message_type() != new_message_type()
 True
+>>> values = decode_nodes({"gap": {"t": "float", "v": 22.9}, "memo": {"t": "missing"}},
+...                       ["gap", "memo"])
+>>> values["gap"], values["memo"] is MISSING
+(22.9, True)
 """
 
 from __future__ import annotations
 
 import secrets
 import time
+from dataclasses import dataclass
 
-__all__ = ["new_message_type", "install_code", "plant_reader", "read_values", "READER"]
+__all__ = ["new_message_type", "install_code", "plant_reader", "read_values", "READER",
+           "MISSING", "Opaque", "decode_nodes"]
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING = _Missing()  # the variable is not defined in the kernel
+
+
+@dataclass(frozen=True)
+class Opaque:
+    """A value the grader cannot judge (a DataFrame, a function, ...): only its type name."""
+
+    type_name: str
+    problem: str = ""
 
 READER = r'''
 def _make(ip, msg_type, reply_type):
@@ -116,8 +142,21 @@ def install_code(msg_type: str) -> str:
             f"_g['_make'](get_ipython(), {msg_type!r}, {reply!r}); del _g")
 
 
+async def _reply(kc, msg_id: str, wait: float):
+    """The shell reply to ``msg_id`` within ``wait`` seconds (None if none came); other
+    replies (to cells interrupted earlier, say) are passed over."""
+    deadline = time.monotonic() + wait
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return None
+        reply = await kc.get_shell_msg(timeout=remaining)
+        if reply.get("parent_header", {}).get("msg_id") == msg_id:
+            return reply
+
+
 async def plant_reader(kc, wait: float) -> str | None:
-    """Plant the read-out (:mod:`coursekit.assess.readout`) before any submitted code runs.
+    """Plant the read-out before any submitted code runs.
 
     Returns:
         The message type that reads the answers, or None if the kernel did not take it.
@@ -125,16 +164,11 @@ async def plant_reader(kc, wait: float) -> str | None:
     door = new_message_type()
     try:
         msg_id = kc.execute(install_code(door), silent=True, store_history=False)
-        deadline = time.monotonic() + wait
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return None
-            reply = await kc.get_shell_msg(timeout=remaining)
-            if reply.get("parent_header", {}).get("msg_id") == msg_id:
-                return door if reply.get("content", {}).get("status") == "ok" else None
-    except Exception:
+        reply = await _reply(kc, msg_id, wait)
+    except Exception:  # a dead or hung kernel: the read-out is simply not there
         return None
+    ok = reply is not None and reply.get("content", {}).get("status") == "ok"
+    return door if ok else None
 
 
 async def read_values(kc, door: str, names: list[str], wait: float, limit: int = 10_000):
@@ -142,16 +176,43 @@ async def read_values(kc, door: str, names: list[str], wait: float, limit: int =
     try:
         msg = kc.session.msg(door, {"names": names, "limit": limit, "items": 1000})
         kc.shell_channel.send(msg)
-        msg_id = msg["header"]["msg_id"]
-        deadline = time.monotonic() + wait
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return None
-            reply = await kc.get_shell_msg(timeout=remaining)
-            if reply.get("parent_header", {}).get("msg_id") == msg_id:
-                break
-        values = reply.get("content", {}).get("values")
-        return values if isinstance(values, dict) else None
+        reply = await _reply(kc, msg["header"]["msg_id"], wait)
     except Exception:
         return None
+    values = reply.get("content", {}).get("values") if reply is not None else None
+    return values if isinstance(values, dict) else None
+
+
+def _value(node):
+    kind = node.get("t") if isinstance(node, dict) else None
+    if kind == "none":
+        return None
+    if kind == "ellipsis":
+        return Ellipsis
+    if kind in ("bool", "str", "int") and "v" in node:
+        return node["v"]
+    if kind == "float":
+        return float(node["v"])
+    if kind == "list":
+        items = [_value(x) for x in node.get("v", [])]
+        return Opaque("list", "it has too many items") if node.get("more") else items
+    if kind == "missing":
+        return MISSING
+    if kind == "unreadable":
+        return Opaque("value", f"reading it raised {node.get('why', 'an error')}")
+    return Opaque(str(node.get("type", "value")) if isinstance(node, dict) else "value")
+
+
+def decode_nodes(nodes, names: list[str]) -> dict | None:
+    """The reader's reply as the grader's own values (a malformed reply reads as nothing).
+
+    >>> decode_nodes({"n": {"t": "int", "v": 3}}, ["n", "gone"])
+    {'n': 3, 'gone': MISSING}
+    """
+    if not isinstance(nodes, dict):
+        return None
+    try:
+        return {name: _value(nodes.get(name, {"t": "missing"})) for name in names}
+    except (RecursionError, MemoryError, TypeError, ValueError):
+        return None
+

@@ -50,8 +50,8 @@ from coursekit.errors import CourseError
 from coursekit.formcheck import student_keys
 
 __all__ = ["release_sets", "student_notebook", "check_structure", "check_instructor_keys",
-           "default_folders", "strip_speaker_notes", "student_readme", "configure", "run",
-           "DEFAULT_OUT", "STUDENT_KEY", "STUDENT_README"]
+           "strip_speaker_notes", "student_readme", "DEFAULT_OUT", "STUDENT_KEY",
+           "STUDENT_README"]
 
 DEFAULT_OUT = "release"
 STUDENT_KEY = "checks.json"
@@ -358,43 +358,3 @@ def release_sets(exercises_dir: str | os.PathLike[str], out_dir: str | os.PathLi
                           "or remove the output or metadata named above.")
     writer.add(STUDENT_KEY, keys_text(keys).encode("utf-8"))
     return writer.commit(force=force)
-
-
-def default_folders() -> tuple[Path, Path]:
-    """Return the default ``(exercises/, release/)`` folders of the course found from the cwd."""
-    from coursekit.paths import course_root
-
-    try:
-        root = course_root()
-    except CourseError:
-        root = Path.cwd()
-    return root / "exercises", root / DEFAULT_OUT
-
-
-def configure(parser, name: str) -> None:
-    """Add the ``coursekit release`` options to ``parser``."""
-    parser.add_argument("sets", nargs="*", help="sets to release, e.g. 01-timeline or 01 "
-                        "(default: all)")
-    parser.add_argument("--exercises", type=Path, help="instructor folder (default: exercises/ "
-                        "of the course)")
-    parser.add_argument("-o", "--output", type=Path, help="student folder (default: release/ "
-                        "of the course)")
-    parser.add_argument("--force", action="store_true", help="overwrite files changed since the "
-                        "last release (each is first copied to NAME.bak)")
-    parser.add_argument("--update-keys", action="store_true", help="rewrite exercises/checks.json "
-                        "from exercises/answers/ when it is out of date")
-
-
-def run(args) -> int:
-    """Run ``coursekit release``; return 0 (errors are raised as CourseError)."""
-    exercises, out = default_folders()
-    exercises = args.exercises or exercises
-    out = args.output or out
-    if args.update_keys and check_instructor_keys(exercises, update=True):
-        print(f"updated {exercises / STUDENT_KEY}: rerun the instructor notebooks so their "
-              "self-checks agree")
-    written = release_sets(exercises, out, names=args.sets or None, force=args.force)
-    for path in written:
-        print(f"wrote {path}")
-    print(f"leak scan: clean; {len(written)} file(s) in {out}")
-    return 0

@@ -23,7 +23,8 @@ from pathlib import Path
 
 from coursekit.errors import CourseError
 
-__all__ = ["write_report", "check_outputs", "Carried", "page_path", "GUARD_WARNING", "STATE"]
+__all__ = ["check_output_folder", "write_report", "check_outputs", "Carried", "page_path",
+           "GUARD_WARNING", "STATE"]
 
 STATE = ".coursekit-grade-state.json"  # what the last run wrote, to tell your edits apart
 GUARD_WARNING = ("WARNING: the guard is NOT a security boundary: it stops accidents, not a "
@@ -73,6 +74,22 @@ def _state(folder: Path) -> dict:
         return doc if isinstance(doc, dict) else {}
     except (OSError, ValueError):
         return {}
+
+
+def check_output_folder(output: Path, *, submissions: Path, exercises: Path) -> None:
+    """Refuse a report folder inside (or around) the submissions, or inside the instructor folder.
+
+    Raises:
+        CourseError: naming the folder and what to choose instead.
+    """
+    output, submissions = Path(output).resolve(), Path(submissions).resolve()
+    if output == submissions or output.is_relative_to(submissions) or submissions.is_relative_to(
+            output):
+        raise CourseError(f"{output}: the report must go outside the submissions folder "
+                          f"{submissions} (and not around it), so no submission is touched. "
+                          "Choose another folder with -o.")
+    if output.is_relative_to(Path(exercises).resolve()):
+        raise CourseError(f"{output}: the report must not go inside the instructor folder.")
 
 
 def check_outputs(output_dir, *, force: bool = False) -> Carried:
@@ -160,7 +177,7 @@ def _titles_and_tasks(sets) -> tuple[dict, dict]:
     """Each set's title, and each question's task as its notebook names it ("Task 2.1")."""
     import nbformat
 
-    from coursekit.assess.grade import task_label
+    from coursekit.assess.submissions import task_label
 
     titles, tasks = {}, {}
     for s in sets:

@@ -1,10 +1,12 @@
-"""The grader's side of a kernel: an nbclient runner that reports what really happened.
+"""The client side of a kernel: an nbclient runner that reports what really happened, and how
+a kernel is launched so that it never outlives the process that started it.
 
 - :func:`runner_class`: nbclient with a cap on the output it keeps, and a record of the cells
   stopped at the time limit (nbclient's own timeout branch answers with a made-up reply and no
-  exception), the cells the kernel began, and a ``quit()``/``exit()`` seen in a reply;
-- :func:`spec_manager`: the one kernel spec grading uses;
-- :func:`die_with_grader`: Popen options that kill a kernel when the grader dies, even by
+  exception) and of a ``quit()``/``exit()`` seen in a reply (used by
+  :class:`coursekit.kernels.execute.Kernel`);
+- :func:`spec_manager`: a kernel spec given by its command (the grader's sandboxed launcher);
+- :func:`die_with_parent`: Popen options that kill a kernel when its parent dies, even by
   SIGKILL (``PR_SET_PDEATHSIG`` on Linux).
 
 >>> output_size({"text": "abc", "data": {"text/plain": "xy"}})
@@ -18,10 +20,11 @@ import os
 import signal
 import sys
 
-__all__ = ["runner_class", "spec_manager", "die_with_grader", "output_size"]
+__all__ = ["runner_class", "spec_manager", "die_with_parent", "output_size"]
 
 
 def output_size(content: dict) -> int:
+    """The characters an output message adds to a notebook (text, data and traceback)."""
     size = len(content.get("text", "") or "") if isinstance(content.get("text"), str) else 0
     data = content.get("data")
     if isinstance(data, dict):
@@ -31,18 +34,18 @@ def output_size(content: dict) -> int:
 
 
 def runner_class():
+    """The nbclient ``NotebookClient`` subclass that runs cells (imported only when needed)."""
     from nbclient import NotebookClient
 
     class Runner(NotebookClient):
         """nbclient with a cap on the output it keeps (the rest is dropped, with a note)."""
 
-        def __init__(self, *args, output_limit: int, **kwargs):
+        def __init__(self, *args, output_limit: int | None = None, **kwargs):
             super().__init__(*args, **kwargs)
             self.output_limit = output_limit
             self.output_bytes = 0
             self.truncated: set[int] = set()
             self.timed_out: set[int] = set()  # cells stopped at the cell time limit
-            self.started: set[int] = set()  # cells the kernel began to run
             self.current = -1
             self.exited: int | None = None
 
@@ -60,14 +63,9 @@ def runner_class():
                 self.exited = self.current  # quit()/exit(): the kernel stops after this reply
             return reply
 
-        def process_message(self, msg, cell, cell_index):
-            if msg.get("msg_type") == "execute_input" or (
-                    msg.get("msg_type") == "status"
-                    and msg.get("content", {}).get("execution_state") == "busy"):
-                self.started.add(cell_index)
-            return super().process_message(msg, cell, cell_index)
-
         def output(self, outs, msg, display_id, cell_index):
+            if self.output_limit is None:  # the build keeps every output
+                return super().output(outs, msg, display_id, cell_index)
             self.output_bytes += output_size(msg.get("content", {}))
             if self.output_bytes > self.output_limit:
                 if cell_index not in self.truncated:
@@ -81,6 +79,7 @@ def runner_class():
 
 
 def spec_manager(argv: list[str]):
+    """A kernel spec manager that knows one kernel: ``argv``, interrupted by message."""
     from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 
     class SpecManager(KernelSpecManager):
@@ -96,11 +95,12 @@ def spec_manager(argv: list[str]):
 _PRCTL = []
 
 
-def die_with_grader() -> dict:
-    """Popen options that make the kernel's process (or its stub) die when the grader dies.
+def die_with_parent() -> dict:
+    """Popen options that make the kernel's process (or its stub) die when its parent dies
+    (the grader, or a build worker).
 
-    ``PR_SET_PDEATHSIG`` (Linux) sends it SIGKILL the moment the grader's thread that started
-    it ends, even if the grader itself was killed with SIGKILL and ran no clean-up. A warm
+    ``PR_SET_PDEATHSIG`` (Linux) sends it SIGKILL the moment the parent's thread that started
+    it ends, even if the parent itself was killed with SIGKILL and ran no clean-up. A warm
     kernel's stub dying closes its socket, on which the zygote kills the kernel and its
     processes; a cold kernel (or bwrap, which passes ``--die-with-parent`` on) is killed
     directly. Elsewhere (macOS, Windows) nothing is added.
@@ -120,7 +120,7 @@ def die_with_grader() -> dict:
 
     def arm() -> None:  # runs in the child between fork and exec: no locks, no imports
         prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-        if os.getppid() != parent:  # the grader died before the line above
+        if os.getppid() != parent:  # the parent died before the line above
             os._exit(1)
 
     return {"preexec_fn": arm}
