@@ -1,4 +1,4 @@
-"""The build's keys: file digests, the environment fingerprint, execution and content keys.
+"""The build's keys: the environment fingerprint, and the execution and content keys of a notebook.
 
 A notebook's *execution key* hashes everything that can change its outputs: its code cells (and
 their tags), the kernel, the files it reads (:func:`coursekit.build.inputs.input_files`), the
