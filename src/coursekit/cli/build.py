@@ -1,15 +1,16 @@
 """``coursekit build``: its arguments, and printing the summary (the build is :mod:`coursekit.build.pipeline`).
 
 >>> import argparse; parser = argparse.ArgumentParser(); configure(parser, "build")
->>> parser.parse_args(["--no-pdf", "-j", "2"]).pdf, CELL_TIMEOUT
-(False, 120)
+>>> args = parser.parse_args(["--no-pdf", "-j", "2"])
+>>> args.pdf, args.jobs, args.timeout == CELL_TIMEOUT
+(False, 2, True)
 """
 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
+from coursekit.cli import options
 from coursekit.course.defaults import CELL_TIMEOUT
 
 __all__ = ["configure", "run"]
@@ -17,17 +18,11 @@ __all__ = ["configure", "run"]
 
 def configure(parser, name: str) -> None:
     """Add the arguments of ``coursekit build``."""
-    parser.add_argument("-j", "--jobs", type=int, default=None,
-                        help="notebooks built at once (default: one per core)")
-    group = parser.add_mutually_exclusive_group()
-    group.add_argument("--pdf", dest="pdf", action="store_true", default=None,
-                       help="require PDF handouts (needs Chromium)")
-    group.add_argument("--no-pdf", dest="pdf", action="store_false",
-                       help="no PDF handouts, even when Chromium is installed")
-    parser.add_argument("--force", action="store_true",
-                        help="ignore the caches: execute and export everything again")
-    parser.add_argument("-o", "--output", type=Path, default=None,
-                        help="build folder (default: build/ in the course)")
+    options.add_jobs(parser, "notebooks built at once")
+    options.add_pdf(parser, require="require PDF handouts", refuse="no PDF handouts")
+    options.add_force(parser, "ignore the caches: execute and export everything again")
+    options.add_output(parser, "build/ in the course")
+    # Whole seconds, as the build's messages print them ("longer than 120 s").
     parser.add_argument("--timeout", type=int, default=CELL_TIMEOUT,
                         help=f"seconds allowed per cell (default: {CELL_TIMEOUT})")
     parser.add_argument("--no-progress", dest="progress", action="store_false", default=None,
