@@ -35,7 +35,8 @@ import sitecheck
 import yaml
 from fake_course import demo_lesson, public_notebook
 
-from coursekit.build import pipeline as build
+from coursekit.build.index import index_html
+from coursekit.build.plan import Job
 from coursekit.export import render as export
 from coursekit.export.learnerpages import learner_pages, write_learner_pages
 
@@ -133,8 +134,8 @@ def site(tmp_path_factory) -> Path:
                                   printer=printer, pages=pages)
             outputs = [f"notebooks/{path.name}", f"slides/{path.stem}.slides.html",
                        f"handouts/{path.stem}.html", f"handouts/{path.stem}.pdf"]
-            jobs.append(build.Job(f"notebooks/{path.name}", "lesson", str(path), path.stem, "", "", outputs))
-    (site / "index.html").write_text(build._index_html(course, site, jobs, {}, [], []), "utf-8")
+            jobs.append(Job(f"notebooks/{path.name}", "lesson", str(path), path.stem, "", "", outputs))
+    (site / "index.html").write_text(index_html(course, site, jobs, {}, []), "utf-8")
     (site / "feedback").mkdir()
     from coursekit.assess.feedback import render_page
 

@@ -21,6 +21,8 @@ from fake_course import cell, lesson_cells, make_course, make_exercise
 
 from coursekit import cli
 from coursekit.build import pipeline as build
+from coursekit.build import plan, student, worker
+from coursekit.build.report import format_summary
 from coursekit.course.files import TMP_SUFFIX, atomic_write
 from coursekit.export import render as export
 
@@ -72,7 +74,7 @@ def test_build_executes_validates_and_exports_everything(built):
         assert (out / "handouts" / f"{stem}.html").is_file()
         assert (out / "handouts" / f"{stem}.pdf").is_file() is PDF
     assert (out / "exercises" / "01-count.ipynb").is_file()
-    summary = build.format_summary(report)
+    summary = format_summary(report)
     assert "3 executed, 0 from the cache" in summary and "student release" in summary
 
 
@@ -158,11 +160,11 @@ def test_a_surviving_notes_cell_stops_the_student_release(course, monkeypatch):
     from coursekit.assess import release
 
     monkeypatch.setattr(release, "strip_speaker_notes", lambda nb: nb)  # plant the leak
-    jobs, _ = build.plan_jobs(course, pdf=False)
+    jobs, _ = plan.plan_jobs(course, pdf=False)
     lessons = [j for j in jobs if j.kind == "lesson"]
     before = sorted(p.name for p in (course / "build" / "student").rglob("*"))
     with pytest.raises(Exception, match="speaker notes"):
-        build.write_student_release(course, course / "build", lessons)
+        student.write_student_release(course, course / "build", lessons)
     assert sorted(p.name for p in (course / "build" / "student").rglob("*")) == before  # old release kept
 
 
@@ -235,7 +237,7 @@ def test_interrupted_build_leaves_previous_artefacts_intact(course, monkeypatch)
     nb = nbformat.read(path, as_version=4)
     nb.cells[3].source += "\n\nNew prose."
     nbformat.write(nb, path)
-    real = build.atomic_write_text
+    real = worker.atomic_write_text
 
     def interrupted(target, text):
         if Path(target) == handout:  # the power goes out while the handout is being written
@@ -245,14 +247,14 @@ def test_interrupted_build_leaves_previous_artefacts_intact(course, monkeypatch)
             return atomic_write(target, half)
         return real(target, text)
 
-    monkeypatch.setattr(build, "atomic_write_text", interrupted)
+    monkeypatch.setattr(worker, "atomic_write_text", interrupted)
     with pytest.raises(KeyboardInterrupt):
         build.build(course, jobs=1, progress=False)
     assert handout.read_bytes() == old
     assert not [p for p in out.rglob(f"*{TMP_SUFFIX}")], "a temporary file was left behind"
     manifest = json.loads((out / build.MANIFEST).read_text(encoding="utf-8"))
     assert manifest["jobs"]["notebooks/02-agreements.ipynb"]["key"]  # still the old, valid entry
-    monkeypatch.setattr(build, "atomic_write_text", real)
+    monkeypatch.setattr(worker, "atomic_write_text", real)
     rows = _rows(build.build(course, jobs=1, progress=False))
     assert rows["02-agreements"]["export"] == "built"
     assert "New prose." in handout.read_text(encoding="utf-8")
@@ -314,7 +316,7 @@ def test_help_answers_without_importing_the_build_machinery():
             "heavy = sorted(m for m in sys.modules if m.split('.')[0] in {'pandas', 'matplotlib', "
             "'nbformat', 'nbconvert', 'nbclient', 'jupyter_client', 'jinja2', 'tqdm', 'yaml', "
             "'jsonschema', 'numpy'} or m in {'coursekit.build.pipeline', 'coursekit.export.render', "
-            "'coursekit.build.cache'})\nprint('HEAVY', heavy)")
+            "'coursekit.build.keys', 'coursekit.cli.build'})\nprint('HEAVY', heavy)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "HEAVY []" in result.stdout
     for command in ("build", "slides", "handouts"):

@@ -20,7 +20,7 @@ __all__ = ["main", "COMMANDS"]
 
 # name: (module, one-line help). Keep the help here so --help needs no imports.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "build": ("coursekit.build.pipeline", "build the whole course into build/ (lessons, exercises, "
+    "build": ("coursekit.cli.build", "build the whole course into build/ (lessons, exercises, "
               "slides, handouts, student release, index)"),
     "keys": ("coursekit.cli.keys", "turn plaintext answers (YAML) into a hashed checks.json key file"),
     "grade": ("coursekit.cli.grade", "grade a folder of submitted notebooks into a gradebook"),

@@ -15,7 +15,7 @@ from importlib import metadata
 from importlib.util import find_spec
 from pathlib import Path
 
-from coursekit.build.cache import digest_file, digest_text
+from coursekit.course.files import digest_file, digest_text
 from coursekit.errors import CourseError
 
 __all__ = ["install_assets", "TEMPLATES", "ASSETS_STAMP"]

@@ -330,8 +330,8 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 
 def run(args) -> int:
     """Export the notebooks; return 0, or 1 if any failed (each failure is named)."""
-    from coursekit.build.pipeline import skip_slow_imports
     from coursekit.course.lessons import lesson_paths
+    from coursekit.kernels.startup import skip_slow_imports
     from coursekit.paths import course_root
 
     skip_slow_imports()

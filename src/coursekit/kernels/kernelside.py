@@ -1,7 +1,10 @@
-"""Inside a grading kernel: the guard's audit hook, resource limits, dropping root.
+"""Inside a kernel: the heavy imports done once, the guard's audit hook, resource limits, dropping root.
 
-These run in the kernel process (or the zygote it is forked from) before any submitted code;
+These run in the kernel process (or the zygote it is forked from) before any notebook code;
 :mod:`coursekit.kernels.sandbox` builds the commands that call them and re-exports them.
+
+>>> "pandas" in PRELOAD and PRELOAD[0] == "ipykernel.kernelapp"
+True
 """
 
 from __future__ import annotations
@@ -9,7 +12,24 @@ from __future__ import annotations
 import os
 import sys
 
-__all__ = ["guard", "limit_resources", "drop_privileges"]
+__all__ = ["guard", "limit_resources", "drop_privileges", "preload", "PRELOAD"]
+
+# The one list of what every kernel imports before a notebook's first cell: ipykernel itself
+# and what the lessons' and exercises' setup cells import. The fork server (build and grading)
+# imports these once and forks; a cold sandboxed kernel imports them before ipykernel starts.
+PRELOAD = ("ipykernel.kernelapp", "IPython.display", "numpy", "pandas", "matplotlib",
+           "matplotlib.pyplot", "coursekit.data", "coursekit.plots", "coursekit.checks")
+
+
+def preload(names=PRELOAD) -> None:
+    """Import ``names`` now; one that fails is skipped (the notebook imports and reports it)."""
+    import importlib
+
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception:  # a missing optional module only costs time later
+            pass
 
 
 def drop_privileges(uid: int) -> None:

@@ -35,15 +35,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from coursekit.kernels.kernelside import drop_privileges, guard, limit_resources
+from coursekit.kernels.kernelside import PRELOAD, drop_privileges, guard, limit_resources, preload
 
 __all__ = ["Isolation", "detect", "kernel_command", "bwrap_prefix", "kernel_env", "guard",
            "limit_resources", "limits_in_force", "sandbox_uid", "etc_files", "drop_privileges",
            "main", "MODES", "PRELOAD", "MAX_TASKS"]
 
 MODES = ("auto", "bubblewrap", "guard")
-PRELOAD = ("numpy", "pandas", "matplotlib", "matplotlib.pyplot", "IPython.display",
-           "coursekit.data", "coursekit.plots", "coursekit.checks")
 TMPFS_BYTES = 256 * 1024 * 1024
 SHM_BYTES = 64 * 1024 * 1024  # /dev/shm: RAM too, so it is capped like /tmp, and smaller
 MAX_TASKS = 128  # processes and threads of one slot's user (a kernel uses about 10)
@@ -346,7 +344,6 @@ def bwrap_prefix(*, hide, keep, writable: Path, cwd: Path, uid: int | None = Non
 def main(argv: list[str] | None = None) -> None:
     """Start an ipykernel under the limits and (for ``guard``) the audit hook; never returns."""
     import argparse
-    import importlib
     import runpy
 
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -363,11 +360,7 @@ def main(argv: list[str] | None = None) -> None:
     if options.as_uid is not None:
         drop_privileges(options.as_uid)
     limit_resources(options.memory_mb, options.file_mb, options.tasks)
-    for name in PRELOAD:
-        try:
-            importlib.import_module(name)
-        except Exception:  # a missing optional module only costs time later
-            pass
+    preload()
     if options.guard_write:
         guard(options.guard_write, options.guard_hide, options.guard_keep)
     sys.argv = ["ipykernel_launcher", *argv[split + 1:], "--HistoryManager.enabled=False"]

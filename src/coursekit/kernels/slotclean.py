@@ -52,10 +52,19 @@ def sweep(child: int, sandboxed: bool) -> bool:
     if not sandboxed:
         return _reap_descendants()
     # In the slot's own process namespace, everything but pid 1 (bwrap) and us is a leftover.
+    if not _kill_until_gone(_others):
+        return False
+    _wipe_tmp()
+    return True
+
+
+def _kill_until_gone(find) -> bool:
+    """SIGKILL what ``find()`` lists and reap it, until it lists nothing (False: still there
+    after about a second, e.g. a process stuck in the kernel)."""
     for _ in range(50):
-        left = _others()
+        left = find()
         if not left:
-            break
+            return True
         for pid in left:
             try:
                 os.kill(pid, signal.SIGKILL)
@@ -67,10 +76,7 @@ def sweep(child: int, sandboxed: bool) -> bool:
         except ChildProcessError:
             pass
         time.sleep(0.02)
-    else:
-        return False
-    _wipe_tmp()
-    return True
+    return False
 
 
 def _children() -> list[int]:
@@ -94,36 +100,26 @@ def _reap_descendants() -> bool:
     The zygote is a child subreaper, so a process that detached itself (fork, setsid, fork
     again) is re-parented to it instead of to init, and is found and killed here.
     """
-    for _ in range(50):
-        left = _children()
-        if not left:
-            return True
-        for pid in left:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
+    return _kill_until_gone(_children)
+
+
+def _remove(entry: Path) -> None:
+    """Remove a file, link or folder tree, whatever a kernel left there."""
+    import shutil
+
+    if entry.is_dir() and not entry.is_symlink():
+        shutil.rmtree(entry, ignore_errors=True)
+    else:
         try:
-            while os.waitpid(-1, os.WNOHANG)[0]:
-                pass
-        except ChildProcessError:
+            entry.unlink()
+        except OSError:
             pass
-        time.sleep(0.02)
-    return False
 
 
 def _wipe_tmp() -> None:
     """Empty the sandbox's private /tmp and /dev/shm, except the path down to the slot's folder."""
-    import shutil
-
     for entry in Path("/dev/shm").iterdir() if Path("/dev/shm").is_dir() else []:
-        if entry.is_dir() and not entry.is_symlink():
-            shutil.rmtree(entry, ignore_errors=True)
-        else:
-            try:
-                entry.unlink()
-            except OSError:
-                pass
+        _remove(entry)
     keep = Path.cwd().resolve()
     folder = Path("/tmp")
     if not keep.is_relative_to(folder):
@@ -132,11 +128,5 @@ def _wipe_tmp() -> None:
         step = keep.relative_to(folder).parts[0]
         for entry in folder.iterdir():
             if entry.name != step:
-                if entry.is_dir() and not entry.is_symlink():
-                    shutil.rmtree(entry, ignore_errors=True)
-                else:
-                    try:
-                        entry.unlink()
-                    except OSError:
-                        pass
+                _remove(entry)
         folder = folder / step

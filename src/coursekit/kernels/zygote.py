@@ -1,27 +1,29 @@
-"""Warm grading kernels: fork each submission's kernel from a sandboxed process with the imports done.
+"""Warm kernels: fork each notebook's kernel from a process that has the heavy imports done.
 
 A cold kernel costs a Python start-up, ipykernel, pandas and Matplotlib: more CPU than most
-submissions' own work. ``coursekit grade`` therefore runs one *zygote* per parallel slot: a
-process that imports those modules once, inside the same isolation as a kernel
-(:mod:`coursekit.kernels.sandbox`), and forks a new kernel process for each submission of its slot.
+notebooks' own work. ``coursekit build`` and ``coursekit grade`` therefore each start a
+*zygote* (:mod:`coursekit.kernels.forkserver`): a process that imports :data:`PRELOAD` once
+and forks a new kernel process for every notebook. Each notebook still gets a kernel process
+of its own that no other code ran in, with its own folder and environment, so its outputs are
+those of a cold kernel.
 
-Each submission still gets a kernel process of its own that no other code ran in, and the
-zygote cleans up between two submissions of its slot:
+- Grading runs one zygote per parallel slot, inside the slot's isolation
+  (:mod:`coursekit.kernels.sandbox`); the zygote never runs submitted code, holds nothing
+  secret and is not dumpable; after each kernel every process left in the slot is killed and
+  its ``/tmp`` emptied (:mod:`coursekit.kernels.slotclean`); a zygote that dies is replaced,
+  and a slot that cannot fork falls back to cold kernels. The grader sends :meth:`Zygote.request`
+  with one end of a socket pair; the kernel command jupyter_client starts is the stub
+  (:meth:`Zygote.stub_argv`) holding the other end.
+- The build runs one zygote for all its workers (:meth:`Zygote.kernelspec`): a ``python3``
+  kernelspec first on ``JUPYTER_PATH`` whose command is the same stub, which connects to the
+  zygote's socket and sends the request itself. A stub that cannot reach the zygote becomes an
+  ordinary kernel, so nothing depends on this speed-up.
 
-- the zygote never runs submitted code and holds nothing secret (no key, no answers); it is
-  not dumpable, so a kernel cannot trace it or read its memory;
-- when a kernel ends, or its stand-in process (the *stub*) is killed by the grader, every
-  process left in the slot's sandbox is killed (under bubblewrap the slot has its own process
-  namespace, so this is every process but the zygote) and the sandbox's ``/tmp`` is emptied;
-- the slot's sandbox sees only the slot's own folder, never another slot's;
-- a zygote that dies (a submission may kill it) is replaced, and a slot that cannot fork falls
-  back to cold kernels.
-
-How it plugs into Jupyter: the grader sends the zygote a request and one end of a fresh socket
-pair; the kernel command that ``jupyter_client`` starts is a tiny stub that inherits the other
-end. The stub says "go" (the connection file exists by then), the zygote forks, and the stub
-lives exactly as long as the kernel: it exits with the kernel's status, and killing it kills
-the kernel. Linux only (``os.fork``, ``os.pidfd_open``, file-descriptor passing).
+The stub lives exactly as long as its kernel: it exits with the kernel's status, and killing
+it (jupyter_client's shutdown) kills the kernel. Interrupts go by message
+(``interrupt_mode: message``), never by signal to the stub. The zygote dies with the process
+that started it, and its kernels with it. Linux only (``os.fork``, ``os.pidfd_open``,
+file-descriptor passing); ``COURSEKIT_WARM_KERNELS=0`` turns it off.
 
 >>> STUB.startswith("import os, signal, socket, sys")
 True
@@ -31,25 +33,37 @@ from __future__ import annotations
 
 import json
 import os
-import select
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
-from coursekit.kernels.sandbox import PRELOAD as KERNEL_PRELOAD
-from coursekit.kernels.slotclean import WATCH_SECONDS, kill_others, sweep, tree_memory
+from coursekit.kernels.kernelside import PRELOAD
 
 __all__ = ["Zygote", "available", "PRELOAD", "STUB"]
 
-PRELOAD = ("ipykernel.kernelapp", *KERNEL_PRELOAD)
-PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 1, 4, 36
-
 # The stub: the process jupyter_client manages in place of the kernel (stdlib only, no site).
+# ``STUB FD``: grading, the channel is inherited. ``STUB --connect SOCKET CONNECTION_FILE
+# PARENT_HANDLE``: the build, the stub asks the zygote itself, handing it its standard streams
+# (the kernel writes where a cold one would); no zygote there: it becomes a cold kernel.
 STUB = """import os, signal, socket, sys
 signal.signal(signal.SIGINT, signal.SIG_IGN)
-channel = socket.socket(fileno=int(sys.argv[1]))
+if sys.argv[1] == "--connect":
+    import json
+    try:
+        channel = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        channel.connect(sys.argv[2])
+        request = {"connection_file": sys.argv[3], "cwd": os.getcwd(), "env": dict(os.environ),
+                   "parent_handle": int(os.environ.get("JPY_PARENT_PID") or 0), "history": True}
+        socket.send_fds(channel, [json.dumps(request).encode()], [0, 1, 2])
+    except OSError:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", "-f", sys.argv[3]])
+else:
+    channel = socket.socket(fileno=int(sys.argv[1]))
 channel.sendall(b"go\\n")
 data = b""
 while b"exit " not in data or not data.endswith(b"\\n"):
@@ -74,48 +88,70 @@ def available() -> bool:
 
 
 class Zygote:
-    """The fork server of one grading slot.
+    """One fork server: a grading slot's (sandboxed or not), or the build's (``listen=True``).
 
     Args:
-        folder: the slot's folder: the only writable place, where its working copies go.
-        isolation: from :func:`coursekit.kernels.sandbox.detect`.
+        folder: its working folder; for a grading slot the only writable place, where the
+            working copies go; for the build a private folder that holds its socket.
+        isolation: from :func:`coursekit.kernels.sandbox.detect` (None: no sandbox).
         hide, keep: as for :func:`coursekit.kernels.sandbox.kernel_command`.
-        env: the environment it starts with (the kernels' environment, paths in ``folder``).
-        log: where the zygote's own error output goes (outside the sandbox).
+        env: the environment it starts with (what is fixed at interpreter start-up, such as
+            ``PYTHONHASHSEED``, must match the kernels' environment).
+        log: where the zygote's own error output goes (None: this process's stderr).
+        uid, etc: the slot's unprivileged user and generated ``/etc`` (grading as root).
+        listen: serve stubs that connect to :attr:`socket_path` (the build), several at once.
     """
 
-    def __init__(self, folder: Path, isolation, *, hide, keep, env: dict, log: Path,
-                 uid: int | None = None, etc: Path | None = None):
+    def __init__(self, folder: Path, isolation=None, *, hide=(), keep=(), env: dict,
+                 log: Path | None = None, uid: int | None = None, etc: Path | None = None,
+                 listen: bool = False):
         self.folder = Path(folder)
         self.uid, self.etc = uid, etc
         self.isolation = isolation
-        self.hide, self.keep, self.env, self.log = list(hide), list(keep), dict(env), Path(log)
+        self.hide, self.keep, self.env = list(hide), list(keep), dict(env)
+        self.log = Path(log) if log is not None else None
+        self.socket_path = str(self.folder / "zygote.sock") if listen else None
         self.process: subprocess.Popen | None = None
         self.control: socket.socket | None = None
         self.pending = False  # a request whose clean-up the zygote has not confirmed yet
+
+    @property
+    def sandboxed(self) -> bool:
+        return self.isolation is not None and self.isolation.mode == "bubblewrap"
 
     def start(self, timeout: float = 90) -> None:
         """Start the zygote and wait until its imports are done.
 
         Raises:
             OSError: it exited or did not answer within ``timeout`` seconds.
+
+        A listening zygote answers as soon as its socket is bound, before its imports.
         """
         from coursekit.kernels.sandbox import bwrap_prefix
 
         self.close()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        cmd = [sys.executable, "-m", "coursekit.kernels.zygote", "serve", str(theirs.fileno()),
-               "sandboxed" if self.isolation.mode == "bubblewrap" else "shared"]
-        if self.isolation.mode == "bubblewrap":
+        cmd = [sys.executable, "-m", "coursekit.kernels.forkserver", "serve", str(theirs.fileno()),
+               "sandboxed" if self.sandboxed else "shared"]
+        if self.sandboxed:
             cmd = bwrap_prefix(hide=self.hide, keep=self.keep, writable=self.folder,
                                cwd=self.folder, uid=self.uid, etc=self.etc) + cmd
             if self.uid is not None:
                 cmd.append(str(self.uid))
-        with open(self.log, "ab") as log:
-            self.process = subprocess.Popen(cmd, env=self.env, cwd=self.folder,
+        if self.socket_path is not None:
+            Path(self.socket_path).unlink(missing_ok=True)
+            cmd += ["--listen", self.socket_path]
+        env = {**self.env, "COURSEKIT_ZYGOTE_PARENT": str(os.getpid())}
+        log = open(self.log, "ab") if self.log is not None else None
+        try:
+            self.process = subprocess.Popen(cmd, env=env, cwd=self.folder,
                                             pass_fds=[theirs.fileno()],
-                                            stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                            stdin=subprocess.DEVNULL,
+                                            stdout=log or subprocess.DEVNULL, stderr=log,
                                             start_new_session=True)
+        finally:
+            if log is not None:
+                log.close()
         theirs.close()
         self.control = ours
         self.pending = False
@@ -126,7 +162,7 @@ class Zygote:
             ready = b""
         if ready != b"ready":
             self.close()
-            raise OSError(f"the warm-kernel zygote did not start (see {self.log})")
+            raise OSError(f"the warm-kernel zygote did not start (see {self.log or 'stderr'})")
 
     def alive(self) -> bool:
         """True while the zygote process runs."""
@@ -147,8 +183,9 @@ class Zygote:
         """Ask for a kernel; return the socket end the stub must inherit (close it once started).
 
         Args:
-            request: ``connection_file``, ``cwd``, ``env``, ``log``, ``memory_mb``,
-                ``file_mb`` and ``guard`` (the guard's folders, or None).
+            request: ``connection_file``, ``cwd``, ``env``, ``log``, and optionally
+                ``memory_mb``, ``file_mb``, ``tasks`` (limits), ``guard`` (the guard's
+                folders, or None), ``parent_handle`` and ``history`` (ipykernel options).
 
         Raises:
             OSError: the zygote is gone or did not clean up (start it again).
@@ -170,8 +207,36 @@ class Zygote:
         """The command jupyter_client runs as the kernel: the stub holding ``fd``."""
         return [sys.executable, "-I", "-S", "-c", STUB, str(fd)]
 
+    @contextmanager
+    def kernelspec(self):
+        """Put a ``python3`` kernelspec whose kernels this zygote forks first on ``JUPYTER_PATH``.
+
+        For the build (``listen=True``): every kernel started by name ``python3`` in this
+        process, or in a worker process started inside the block, is forked. On exit
+        ``JUPYTER_PATH`` is restored.
+        """
+        spec = self.folder / "kernels" / "python3"
+        spec.mkdir(parents=True, exist_ok=True)
+        (spec / "kernel.json").write_text(json.dumps({
+            "argv": [sys.executable, "-I", "-S", "-c", STUB, "--connect", self.socket_path,
+                     "{connection_file}"],
+            "display_name": "Python 3 (ipykernel)",
+            "language": "python",
+            "interrupt_mode": "message",
+            "metadata": {"debugger": True},
+        }), encoding="utf-8")
+        saved = os.environ.get("JUPYTER_PATH")
+        os.environ["JUPYTER_PATH"] = os.pathsep.join([str(self.folder), *([saved] if saved else [])])
+        try:
+            yield spec
+        finally:
+            if saved is None:
+                os.environ.pop("JUPYTER_PATH", None)
+            else:
+                os.environ["JUPYTER_PATH"] = saved
+
     def close(self) -> None:
-        """Stop the zygote and every process of its slot."""
+        """Stop the zygote and every process it forked."""
         if self.control is not None:
             self.control.close()
             self.control = None
@@ -184,168 +249,23 @@ class Zygote:
         self.process = None
 
 
-# --- inside the zygote --------------------------------------------------------------------
+@contextmanager
+def build_kernels(env: dict):
+    """One listening zygote and its kernelspec, for a build: yields the :class:`Zygote` (None if
+    it could not start).
 
-def _prctl(option: int, value: int) -> None:
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
-
-
-def _not_dumpable(flag: int = 0) -> None:
-    _prctl(PR_SET_DUMPABLE, flag)
-
-
-def _become_kernel(request: dict, inherited, zygote: int) -> None:
-    """In the forked child: the submission's folder, environment and limits, then ipykernel."""
-    code = 1
-    try:
-        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # no kernel outlives its zygote
-        if os.getppid() != zygote:
-            os._exit(1)
-        for sock in inherited:  # the zygote's sockets: detach, so no object closes a reused fd
-            os.close(sock.detach())
-        os.setsid()
-        _not_dumpable(1)  # the kernel may be traced by itself (debuggers); the zygote may not
-        null = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(null, 0)
-        log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        os.dup2(log, 1)
-        os.dup2(log, 2)
-        os.close(null)
-        os.close(log)
-        for signum in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(signum, signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        os.chdir(request["cwd"])
-        os.environ.clear()
-        os.environ.update(request["env"])
-        import random
-
-        random.seed()  # a fork copies the zygote's random state: give each kernel its own
-        if "numpy" in sys.modules:
-            sys.modules["numpy"].random.seed()
-        from coursekit.kernels.sandbox import guard, limit_resources
-
-        limit_resources(int(request["memory_mb"]), int(request["file_mb"]),
-                        int(request.get("tasks", 0)))
-        if request.get("guard"):
-            guard(**request["guard"])
-        from ipykernel.kernelapp import IPKernelApp
-
-        argv = ["-f", request["connection_file"], "--HistoryManager.enabled=False",
-                "--IPKernelApp.parent_handle=0"]
-        sys.argv = ["ipykernel_launcher", *argv]
-        IPKernelApp.launch_instance(argv=argv)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 0
-    except BaseException:
-        import traceback
-
-        traceback.print_exc()
-    finally:
+    It listens at once and imports while the block goes on (the build's workers start), so
+    the two overlap; a stub that connects early waits for the imports to finish.
+    """
+    with tempfile.TemporaryDirectory(prefix="coursekit-warm-") as folder:
+        zygote = Zygote(Path(folder), env=env, listen=True)
         try:
-            sys.stdout.flush()
-            sys.stderr.flush()
+            try:
+                zygote.start()
+            except OSError:  # no zygote: the kernels start cold, as without this speed-up
+                yield None
+                return
+            with zygote.kernelspec():
+                yield zygote
         finally:
-            os._exit(code)
-
-
-def _serve_one(control: socket.socket, request: dict, channel: socket.socket,
-               sandboxed: bool) -> bool:
-    channel.settimeout(120)
-    try:
-        go = channel.recv(16)
-    except OSError:
-        go = b""
-    if go != b"go\n":
-        return True  # the stub never started: nothing to clean
-    zygote = os.getpid()
-    pid = os.fork()
-    if pid == 0:
-        _become_kernel(request, [control, channel], zygote)  # never returns
-    code = None
-    watch = os.pidfd_open(pid)
-    budget = int(request.get("memory_mb", 0)) * 1024 * 1024 if sandboxed else 0
-    try:
-        channel.settimeout(None)
-        while code is None:
-            ready = select.select([watch, channel], [], [], WATCH_SECONDS if budget else None)[0]
-            if budget and not ready and tree_memory() > budget:
-                kill_others()  # the kernel and all it started: it dies as if out of memory
-                continue
-            if watch in ready:
-                code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
-                try:
-                    channel.sendall(f"exit {code}\n".encode())
-                except OSError:
-                    pass
-            elif channel in ready and not channel.recv(4096):
-                code = -signal.SIGKILL  # the stub is gone: the grader ended this kernel
-                try:
-                    os.killpg(pid, signal.SIGKILL)
-                except OSError:
-                    pass
-                try:
-                    os.waitpid(pid, 0)
-                except ChildProcessError:
-                    pass
-    finally:
-        os.close(watch)
-    return sweep(pid, sandboxed)
-
-
-def serve(control_fd: int, sandboxed: bool) -> None:
-    """The zygote: import once, then fork one kernel per request until the grader hangs up."""
-    import importlib
-
-    # ``python -m`` put the slot's folder first on the import path; a kernel can write there,
-    # so it must not stay: the next kernel of the slot would import what a student planted.
-    here = os.getcwd()
-    sys.path[:] = [p for p in sys.path if p not in ("", ".", here)]
-    control = socket.socket(fileno=control_fd)
-    for name in PRELOAD:
-        try:
-            importlib.import_module(name)
-        except Exception:  # the kernel imports (and reports) it again if it is needed
-            pass
-    _not_dumpable(0)
-    _prctl(PR_SET_CHILD_SUBREAPER, 1)  # detached grandchildren come back to us to be killed
-    control.sendall(b"ready")
-    while True:
-        try:
-            message, fds, _, _ = socket.recv_fds(control, 1 << 20, 1)
-        except OSError:
-            return
-        if not message:
-            return  # the grader is gone
-        if not fds:
-            continue
-        channel = socket.socket(fileno=fds[0])
-        try:
-            clean = _serve_one(control, json.loads(message), channel, sandboxed)
-        except Exception:
-            clean = False
-        finally:
-            channel.close()
-        if not clean:
-            return  # the grader starts a fresh zygote for this slot
-        try:
-            control.sendall(b"clean")
-        except OSError:
-            return
-
-
-if __name__ == "__main__":  # pragma: no cover - run as a subprocess
-    if sys.argv[1:2] == ["serve"] and len(sys.argv) in (4, 5):
-        if len(sys.argv) == 5:  # grading as root: become the slot's unprivileged user first
-            from coursekit.kernels.sandbox import drop_privileges
-
-            drop_privileges(int(sys.argv[4]))
-        serve(int(sys.argv[2]), sys.argv[3] == "sandboxed")
-    else:
-        sys.exit("usage: python -m coursekit.kernels.zygote serve CONTROL_FD sandboxed|shared [UID]")
+            zygote.close()
