@@ -1,0 +1,1 @@
+"""``coursekit build``: plan, cache, run, student release, index."""
