@@ -16,8 +16,8 @@ from pathlib import Path
 
 from coursekit.build.inputs import input_files
 from coursekit.build.keys import content_key, environment_fingerprint, execution_key
-from coursekit.course.files import digest_file, digest_text
 from coursekit.build.library import library_digest
+from coursekit.course.files import digest_file, digest_text
 from coursekit.course.model import Course
 from coursekit.course.notebooks import NAV_TAG, has_tag, source
 from coursekit.errors import CourseError, NotebookError

@@ -13,10 +13,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from coursekit.course.files import digest_file, digest_text
 from coursekit.build.library import library_digest
 from coursekit.build.plan import Job
-from coursekit.course.files import TMP_SUFFIX, is_temporary, swap_in
+from coursekit.course.files import TMP_SUFFIX, digest_file, digest_text, is_temporary, swap_in
 from coursekit.course.model import KEY_FILE, STUDENT_DIR, TOC_FILE, Course
 from coursekit.errors import CourseError
 
