@@ -83,22 +83,6 @@ DEMO = "04-demo.ipynb"
 FOREIGN = "04.02-Simple-Line-Plots.ipynb"
 LESSONS = [p.name for p in _lessons()]
 NOTEBOOKS = [DEMO, FOREIGN, *LESSONS]
-# Known shortfalls (issue 10, still open): the lessons rewritten for issue 9 show full-text
-# tables (coursekit.tables.show) whose rows the deck layout under-estimates, and three of their
-# handouts run past ten A4 pages. Measured on the merged course: overflowing slides in decks
-# 01, 05, 06 and 07 (24-477 px); handouts 01 (16 pages), 05 (13) and 07 (14). Not strict, so
-# each one passes the moment its deck or handout is fixed; the other decks and handouts are held
-# to the rule in full.
-OVERFLOWING_DECKS = {"01-historical-context.ipynb", "05-energy-and-the-pipeline.ipynb",
-                     "06-economic-cooperation.ipynb", "07-outcomes.ipynb"}
-LONG_HANDOUTS = {"01-historical-context.ipynb", "05-energy-and-the-pipeline.ipynb", "07-outcomes.ipynb"}
-
-
-def _known(names, shortfall: set[str], why: str) -> list:
-    return [pytest.param(n, id=n, marks=[pytest.mark.xfail(strict=False, reason=why)] if n in shortfall
-                         else []) for n in names]
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
     """A build folder: decks, handouts (with PDFs), learner pages and the index, from the
@@ -230,8 +214,7 @@ def test_deck_works_offline_with_speaker_notes(browser, site, name):
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-@pytest.mark.parametrize("name", _known(NOTEBOOKS, OVERFLOWING_DECKS, "issue 10: full-text tables "
-                                        "of the rewritten lessons overflow some slides"))
+@pytest.mark.parametrize("name", NOTEBOOKS)
 def test_every_slide_fits_its_frame(browser, site, name, size):
     context, page, watch = _open(browser, _deck(site, name).as_uri(), size)
     try:
@@ -266,8 +249,7 @@ def test_the_fit_check_catches_a_slide_that_overflows(browser, tmp_path, site):
     assert len(bad) == 1 and re.match(r"slide \d+ \('Too tall'\) overflows by \d+ px", bad[0]), bad
 
 
-@pytest.mark.parametrize("name", _known(NOTEBOOKS, LONG_HANDOUTS, "issue 10: the rewritten lesson's "
-                                        "handout runs past ten A4 pages"))
+@pytest.mark.parametrize("name", NOTEBOOKS)
 def test_handout_works_offline_and_prints_to_at_most_ten_a4_pages(browser, site, name):
     handout = site / "handouts" / f"{Path(name).stem}.html"
     context, page, watch = _open(browser, handout.as_uri())
