@@ -30,6 +30,7 @@ from coursekit.slidefit import (
     REF_CPL,
     REF_LINE,
     _lines,
+    _row_heights,
     blocks,
     estimate,
     output_height,
@@ -44,7 +45,12 @@ SHOW_CODE_TAG = "slides-show-code"
 SELF_CHECK_TAG = "self-check"
 REFERENCES_TAG = "ck-references"
 REMOVE_INPUT = "remove-input"
-LONG_TABLE_TAG, LONG_TABLE_ROWS = "ck-long-table", 18
+# A handout table taller than a third of an A4 text block may break between rows (its header
+# repeated on the next page); a shorter one is kept whole, so a page ends at most a third empty.
+# Printed at the handout's 7.5 pt, a table takes about 0.6 (at most 0.7) of the height
+# slidefit estimates for a slide (measured on the course's tables), and the text block is
+# about 1030 CSS px tall.
+LONG_TABLE_TAG, LONG_TABLE_HEIGHT = "ck-long-table", round(1030 / 3 / 0.7)
 
 _CHECK_CALL = re.compile(r"\bcheck\(\s*[\"']")
 _HEAD = re.compile(r"^(#{1,6})\s+(\S.*?)\s*#*\s*$")
@@ -329,6 +335,12 @@ def lay_out_slides(nb) -> None:
         _set_type(next(c for c in nb.cells if _slide_type(c) != "notes"), "slide")
 
 
+def _table_height(output) -> int:
+    """The slide height :mod:`coursekit.slidefit` estimates for an output's HTML table (0 if none)."""
+    page = "".join(output.get("data", {}).get("text/html", ""))
+    return sum(_row_heights(table_rows(page))) if "<table" in page.lower() else 0
+
+
 def lay_out_handout(nb, *, with_code: bool = False) -> None:
     """Prepare a handout (in place): code and self-checks out, short sources, compact references."""
     cells, refs = gather_sources([c for c in nb.cells if not is_self_check(c)])
@@ -346,8 +358,7 @@ def lay_out_handout(nb, *, with_code: bool = False) -> None:
                         **output["data"], "text/markdown": split_caption(caption, refs)}})
                 outputs.append(output)
             cell.outputs = outputs
-            rows = sum(len(table_rows("".join(o.get("data", {}).get("text/html", "")))) for o in outputs)
-            if rows > LONG_TABLE_ROWS:  # longer than half a page: split between rows, not kept whole
+            if sum(map(_table_height, outputs)) > LONG_TABLE_HEIGHT:
                 cell.metadata["tags"] = sorted(_tags(cell) | {LONG_TABLE_TAG})
             if not outputs and REMOVE_INPUT in _tags(cell):
                 continue
