@@ -214,26 +214,71 @@ def _mark(cell, state: str) -> None:
     data.setdefault("state", state)
 
 
+_ITEM = re.compile(r"\s{0,3}([-*+]|\d+[.)])\s")
+
+
+def _is_item(piece: _Piece) -> bool:
+    return piece.kind == "text" and bool(_ITEM.match(_src(piece.cell)))
+
+
+def _kept_together(pieces: list[_Piece], index: int) -> int:
+    """Height of what should not be cut from ``pieces[index]``: a sub-heading with the paragraph
+    and list after it (a self-check's heading, question and options), a paragraph with the list
+    it leads into, a list item with the rest of its list. Notes in between count nothing."""
+    first = pieces[index]
+    total, allow_text = first.height, first.kind == "heading"
+    allow_items = first.kind == "heading" or first.kind == "text"
+    for piece in pieces[index + 1:]:
+        if piece.kind == "notes":
+            continue
+        if _slide_type(piece.cell) in {"slide", "subslide"}:
+            break
+        if _is_item(piece) and allow_items:
+            total += piece.height
+            allow_text = False
+        elif piece.kind == "text" and allow_text and not _is_item(piece):
+            total += piece.height
+            allow_text = False
+        else:
+            break
+    return total
+
+
 def _pack(pieces: list[_Piece]) -> list:
     """Place the pieces on slides, starting a continuation slide whenever one would overflow.
 
     A level-1 or level-2 heading inside a slide's cells starts a slide; a figure gets a slide of
-    its own (the section's heading repeated above it) unless its slide holds little else.
+    its own (the section's heading repeated above it) unless its slide holds little else. Every
+    slide has a heading: one the notebook starts with a paragraph gets the section's heading
+    "(continued)", and a sub-heading that would be left at the foot of a full slide moves to
+    the next one with the block it introduces. A question is not cut from its options
+    (:func:`_kept_together`) where they fit on one slide together.
     """
     out: list = []
-    state = {"used": 0, "full": False, "title": False, "start": None, "content": False}
+    state = {"used": 0, "full": False, "title": False, "start": None, "content": False, "tail": []}
     heading = None
 
     def begin(cell, kind: str, used: int) -> None:
         _set_type(cell, kind)
         out.append(cell)
-        state.update(used=used, full=False, title=False, start=cell, content=False)
+        state.update(used=used, full=False, title=False, start=cell, content=False, tail=[])
 
-    for piece in pieces:
+    def add(piece, cell) -> None:
+        out.append(cell)
+        state["used"] += piece.height
+        state["content"] = state["content"] or piece.kind != "heading"
+        state["tail"] = [*state["tail"], (cell, piece.height)] if piece.kind == "heading" else []
+
+    for index, piece in enumerate(pieces):
         cell, kind = piece.cell, _slide_type(piece.cell)
         if piece.kind == "notes":
             out.append(cell)
             continue
+        need = piece.height
+        if piece.kind in {"heading", "text"}:
+            together = _kept_together(pieces, index)
+            if together <= BUDGET - estimate(_continued(heading)):
+                need = together
         level = len(_HEAD.match(piece.heading).group(1)) if piece.kind == "heading" else None
         starts = kind in {"slide", "subslide"}
         keep = state["title"] and state["used"] + piece.height <= BUDGET  # objectives stay on the title slide
@@ -250,21 +295,30 @@ def _pack(pieces: list[_Piece]) -> list:
                 _set_type(cell, "-")
             _mark(state["start"], "ck-figure")
             out.append(cell)
-            state.update(full=True, used=BUDGET, content=True)
+            state.update(full=True, used=BUDGET, content=True, tail=[])
             continue
         if starts:
             title = (cell.metadata.get("slideshow", {}).get("data") or {}).get("state") == "ck-title"
-            begin(cell, kind, piece.height)
-            state.update(title=title, content=piece.kind != "heading")
-            continue
-        if (state["full"] or state["used"] + piece.height > BUDGET) and state["content"]:
+            if piece.kind == "heading" or title or heading is None:
+                begin(cell, kind, piece.height)
+                state.update(title=title, content=piece.kind != "heading")
+                continue
+            # The notebook starts a slide with a paragraph: it continues the section.
+            again = _continued(heading)
+            begin(_md(again), kind, estimate(again))
+            _set_type(cell, "-")
+        elif (state["full"] or state["used"] + need > BUDGET) and state["content"]:
+            moved = state["tail"]
+            for old, _ in moved:
+                out.remove(old)
             again = _continued(heading)
             begin(_md(again), "subslide", estimate(again))
+            for old, height in moved:
+                out.append(old)
+                state["used"] += height
             if kind != "fragment":
                 _set_type(cell, "-")
-        out.append(cell)
-        state["used"] += piece.height
-        state["content"] = state["content"] or piece.kind != "heading"
+        add(piece, cell)
     return out
 
 
