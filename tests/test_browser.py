@@ -249,6 +249,50 @@ def test_the_fit_check_catches_a_slide_that_overflows(browser, tmp_path, site):
     assert len(bad) == 1 and re.match(r"slide \d+ \('Too tall'\) overflows by \d+ px", bad[0]), bad
 
 
+def _full_text_table_output(rows: int = 4):
+    """An output cell as ``coursekit.tables.show`` makes it: layout written on every cell."""
+    import pandas as pd
+
+    from coursekit import tables
+
+    frame = pd.DataFrame({"event_id": [f"T{i:03d}" for i in range(rows)],
+                          "what happened": ["A sentence long enough to wrap in a narrow column " * 2] * rows})
+    data = {"text/html": tables.show(frame)._repr_html_(), "text/plain": "table"}
+    return nbformat.v4.new_code_cell("tables.show(rows)", outputs=[
+        nbformat.v4.new_output("execute_result", data=data, execution_count=1)])
+
+
+def test_a_full_text_table_is_set_in_the_type_the_layout_models(browser, tmp_path, site):
+    """The cause of issue 10's overflowing slides and long handouts: ``tables.show`` writes
+    ``font-size:0.95em`` and roomy padding on its cells, which beat the stylesheets, so a
+    table on a slide was set in 25 px type where slidefit counts 16 px, and printed in 9.5 pt
+    with JupyterLab's fixed (equal) column widths. The slide and print styles must win."""
+    nb = demo_lesson(extra=[nbformat.v4.new_markdown_cell("## A full-text table"), _full_text_table_output()])
+    deck = export.export_slides(nb, site / "slides" / "98-table.slides.html", assets=site / "assets")
+    handout = export.export_handout(nb, site / "handouts" / "98-table.html", assets=site / "assets",
+                                    pdf=False)[0]
+    style = """(() => { const t = document.querySelector('table.coursekit-table');
+        const td = t.querySelector('td'), cs = getComputedStyle(td);
+        return {font: getComputedStyle(t).fontSize, pad: cs.paddingTop, line: cs.lineHeight,
+                layout: getComputedStyle(t).tableLayout,
+                widths: [...td.parentElement.cells].map(c => c.offsetWidth)}; })()"""
+    try:
+        context, page, _ = _open(browser, deck.as_uri())
+        page.wait_for_function("window.Reveal && Reveal.isReady()", timeout=20_000)
+        on_slide = page.evaluate(style)
+        context.close()
+        context, page, _ = _open(browser, handout.as_uri())
+        page.emulate_media(media="print")
+        on_paper = page.evaluate(style)
+        context.close()
+    finally:
+        deck.unlink()
+        handout.unlink()
+    assert on_slide["font"] == "16px" and on_slide["pad"] == "3px", on_slide  # slidefit's TABLE_LINE model
+    assert on_paper["font"] == "10px" and on_paper["layout"] == "auto", on_paper  # 7.5 pt, sized by text
+    assert on_paper["widths"][1] > 3 * on_paper["widths"][0], on_paper  # the sentence gets the room
+
+
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_handout_works_offline_and_prints_to_at_most_ten_a4_pages(browser, site, name):
     handout = site / "handouts" / f"{Path(name).stem}.html"

@@ -1,7 +1,9 @@
 """How tall a block is on a 1280×720 slide, and tables cut into slides of rows that fit.
 
 :mod:`coursekit.decklayout` packs slides with these estimates (in layout pixels of reveal's
-frame at the 26 px body text of ``coursekit-slides.css``; keep the two in step). They only
+frame at the 26 px body text of ``coursekit-slides.css``; keep the two in step: tables in
+16 px type, also those of :func:`coursekit.tables.show`, whose own inline layout the slide CSS
+overrides so that this model holds). They only
 need to be good: the browser test measures every slide and the deck's script shrinks a
 figure or the type a little where an estimate was short.
 
