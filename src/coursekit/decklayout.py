@@ -30,12 +30,11 @@ from coursekit.slidefit import (
     REF_CPL,
     REF_LINE,
     _lines,
-    _row_heights,
     blocks,
     estimate,
     output_height,
     table_chunks,
-    table_rows,
+    table_height,
 )
 
 __all__ = ["lay_out_slides", "lay_out_handout", "is_self_check", "is_machinery", "shows_code",
@@ -45,15 +44,14 @@ SHOW_CODE_TAG = "slides-show-code"
 SELF_CHECK_TAG = "self-check"
 REFERENCES_TAG = "ck-references"
 REMOVE_INPUT = "remove-input"
-# A handout table taller than a third of an A4 text block may break between rows (its header
-# repeated on the next page); a shorter one is kept whole, so a page ends at most a third empty.
-# Printed at the handout's 7.5 pt, a table takes about 0.6 (at most 0.7) of the height
-# slidefit estimates for a slide (measured on the course's tables), and the text block is
-# about 1030 CSS px tall.
+# A handout table taller than a third of the A4 text block (about 1030 px) breaks between rows,
+# header repeated; a shorter one is kept whole. Printed at 7.5 pt a table takes about 0.6 (at
+# most 0.7) of the height slidefit estimates for a slide (measured on the course's tables).
 LONG_TABLE_TAG, LONG_TABLE_HEIGHT = "ck-long-table", round(1030 / 3 / 0.7)
 
 _CHECK_CALL = re.compile(r"\bcheck\(\s*[\"']")
 _HEAD = re.compile(r"^(#{1,6})\s+(\S.*?)\s*#*\s*$")
+_ITEM = re.compile(r"\s{0,3}([-*+]|\d+[.)])\s")
 
 
 def _src(cell) -> str:
@@ -214,33 +212,18 @@ def _mark(cell, state: str) -> None:
     data.setdefault("state", state)
 
 
-_ITEM = re.compile(r"\s{0,3}([-*+]|\d+[.)])\s")
-
-
-def _is_item(piece: _Piece) -> bool:
-    return piece.kind == "text" and bool(_ITEM.match(_src(piece.cell)))
-
-
 def _kept_together(pieces: list[_Piece], index: int) -> int:
-    """Height of what should not be cut from ``pieces[index]``: a sub-heading with the paragraph
-    and list after it (a self-check's heading, question and options), a paragraph with the list
-    it leads into, a list item with the rest of its list. Notes in between count nothing."""
-    first = pieces[index]
-    total, allow_text = first.height, first.kind == "heading"
-    allow_items = first.kind == "heading" or first.kind == "text"
+    """Height of what is not cut from ``pieces[index]``: a sub-heading with the paragraph and list
+    after it (a self-check's heading, question and options), a paragraph with its list, a list
+    item with the rest of its list."""
+    total, text_ok = pieces[index].height, pieces[index].kind == "heading"
     for piece in pieces[index + 1:]:
         if piece.kind == "notes":
             continue
-        if _slide_type(piece.cell) in {"slide", "subslide"}:
+        item = piece.kind == "text" and bool(_ITEM.match(_src(piece.cell)))
+        if _slide_type(piece.cell) in {"slide", "subslide"} or not (item or (text_ok and piece.kind == "text")):
             break
-        if _is_item(piece) and allow_items:
-            total += piece.height
-            allow_text = False
-        elif piece.kind == "text" and allow_text and not _is_item(piece):
-            total += piece.height
-            allow_text = False
-        else:
-            break
+        total, text_ok = total + piece.height, False
     return total
 
 
@@ -248,11 +231,9 @@ def _pack(pieces: list[_Piece]) -> list:
     """Place the pieces on slides, starting a continuation slide whenever one would overflow.
 
     A level-1 or level-2 heading inside a slide's cells starts a slide; a figure gets a slide of
-    its own (the section's heading repeated above it) unless its slide holds little else. Every
-    slide has a heading: one the notebook starts with a paragraph gets the section's heading
-    "(continued)", and a sub-heading that would be left at the foot of a full slide moves to
-    the next one with the block it introduces. A question is not cut from its options
-    (:func:`_kept_together`) where they fit on one slide together.
+    its own (the section's heading repeated above it) unless its slide holds little else. A slide
+    the notebook opens with prose gets the section's heading "(continued)"; a sub-heading never
+    ends a slide, and a question is not cut from its options (:func:`_kept_together`).
     """
     out: list = []
     state = {"used": 0, "full": False, "title": False, "start": None, "content": False, "tail": []}
@@ -303,7 +284,6 @@ def _pack(pieces: list[_Piece]) -> list:
                 begin(cell, kind, piece.height)
                 state.update(title=title, content=piece.kind != "heading")
                 continue
-            # The notebook starts a slide with a paragraph: it continues the section.
             again = _continued(heading)
             begin(_md(again), kind, estimate(again))
             _set_type(cell, "-")
@@ -389,12 +369,6 @@ def lay_out_slides(nb) -> None:
         _set_type(next(c for c in nb.cells if _slide_type(c) != "notes"), "slide")
 
 
-def _table_height(output) -> int:
-    """The slide height :mod:`coursekit.slidefit` estimates for an output's HTML table (0 if none)."""
-    page = "".join(output.get("data", {}).get("text/html", ""))
-    return sum(_row_heights(table_rows(page))) if "<table" in page.lower() else 0
-
-
 def lay_out_handout(nb, *, with_code: bool = False) -> None:
     """Prepare a handout (in place): code and self-checks out, short sources, compact references."""
     cells, refs = gather_sources([c for c in nb.cells if not is_self_check(c)])
@@ -412,7 +386,8 @@ def lay_out_handout(nb, *, with_code: bool = False) -> None:
                         **output["data"], "text/markdown": split_caption(caption, refs)}})
                 outputs.append(output)
             cell.outputs = outputs
-            if sum(map(_table_height, outputs)) > LONG_TABLE_HEIGHT:
+            html = ("".join(o.get("data", {}).get("text/html", "")) for o in outputs)
+            if sum(map(table_height, html)) > LONG_TABLE_HEIGHT:
                 cell.metadata["tags"] = sorted(_tags(cell) | {LONG_TABLE_TAG})
             if not outputs and REMOVE_INPUT in _tags(cell):
                 continue
