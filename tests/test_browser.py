@@ -85,22 +85,6 @@ DEMO = "04-demo.ipynb"
 FOREIGN = "04.02-Simple-Line-Plots.ipynb"
 LESSONS = [p.name for p in _lessons()]
 NOTEBOOKS = [DEMO, FOREIGN, *LESSONS]
-# Known shortfalls (issue 10, still open): the lessons rewritten for issue 9 show full-text
-# tables (coursekit.tables.show) whose rows the deck layout under-estimates, and three of their
-# handouts run past ten A4 pages. Measured on the merged course: overflowing slides in decks
-# 01, 05, 06 and 07 (24-477 px); handouts 01 (16 pages), 05 (13) and 07 (14). Not strict, so
-# each one passes the moment its deck or handout is fixed; the other decks and handouts are held
-# to the rule in full.
-OVERFLOWING_DECKS = {"01-historical-context.ipynb", "05-energy-and-the-pipeline.ipynb",
-                     "06-economic-cooperation.ipynb", "07-outcomes.ipynb"}
-LONG_HANDOUTS = {"01-historical-context.ipynb", "05-energy-and-the-pipeline.ipynb", "07-outcomes.ipynb"}
-
-
-def _known(names, shortfall: set[str], why: str) -> list:
-    return [pytest.param(n, id=n, marks=[pytest.mark.xfail(strict=False, reason=why)] if n in shortfall
-                         else []) for n in names]
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
     """A build folder: decks, handouts (with PDFs), learner pages and the index, from the
@@ -232,8 +216,7 @@ def test_deck_works_offline_with_speaker_notes(browser, site, name):
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-@pytest.mark.parametrize("name", _known(NOTEBOOKS, OVERFLOWING_DECKS, "issue 10: full-text tables "
-                                        "of the rewritten lessons overflow some slides"))
+@pytest.mark.parametrize("name", NOTEBOOKS)
 def test_every_slide_fits_its_frame(browser, site, name, size):
     context, page, watch = _open(browser, _deck(site, name).as_uri(), size)
     try:
@@ -268,8 +251,51 @@ def test_the_fit_check_catches_a_slide_that_overflows(browser, tmp_path, site):
     assert len(bad) == 1 and re.match(r"slide \d+ \('Too tall'\) overflows by \d+ px", bad[0]), bad
 
 
-@pytest.mark.parametrize("name", _known(NOTEBOOKS, LONG_HANDOUTS, "issue 10: the rewritten lesson's "
-                                        "handout runs past ten A4 pages"))
+def _full_text_table_output(rows: int = 4):
+    """An output cell as ``coursekit.tables.show`` makes it: layout written on every cell."""
+    import pandas as pd
+
+    from coursekit import tables
+
+    frame = pd.DataFrame({"event_id": [f"T{i:03d}" for i in range(rows)],
+                          "what happened": ["A sentence long enough to wrap in a narrow column " * 2] * rows})
+    data = {"text/html": tables.show(frame)._repr_html_(), "text/plain": "table"}
+    return nbformat.v4.new_code_cell("tables.show(rows)", outputs=[
+        nbformat.v4.new_output("execute_result", data=data, execution_count=1)])
+
+
+def test_a_full_text_table_is_set_in_the_type_the_layout_models(browser, tmp_path, site):
+    """The cause of issue 10's overflowing slides and long handouts: ``tables.show`` writes
+    ``font-size:0.95em`` and roomy padding on its cells, which beat the stylesheets, so a
+    table on a slide was set in 25 px type where slidefit counts 16 px, and printed in 9.5 pt
+    with JupyterLab's fixed (equal) column widths. The slide and print styles must win."""
+    nb = demo_lesson(extra=[nbformat.v4.new_markdown_cell("## A full-text table"), _full_text_table_output()])
+    deck = export.export_slides(nb, site / "slides" / "98-table.slides.html", assets=site / "assets")
+    handout = export.export_handout(nb, site / "handouts" / "98-table.html", assets=site / "assets",
+                                    pdf=False)[0]
+    style = """(() => { const t = document.querySelector('table.coursekit-table');
+        const td = t.querySelector('td'), cs = getComputedStyle(td);
+        return {font: getComputedStyle(t).fontSize, pad: cs.paddingTop, line: cs.lineHeight,
+                layout: getComputedStyle(t).tableLayout,
+                widths: [...td.parentElement.cells].map(c => c.offsetWidth)}; })()"""
+    try:
+        context, page, _ = _open(browser, deck.as_uri())
+        page.wait_for_function("window.Reveal && Reveal.isReady()", timeout=20_000)
+        on_slide = page.evaluate(style)
+        context.close()
+        context, page, _ = _open(browser, handout.as_uri())
+        page.emulate_media(media="print")
+        on_paper = page.evaluate(style)
+        context.close()
+    finally:
+        deck.unlink()
+        handout.unlink()
+    assert on_slide["font"] == "16px" and on_slide["pad"] == "3px", on_slide  # slidefit's TABLE_LINE model
+    assert on_paper["font"] == "10px" and on_paper["layout"] == "auto", on_paper  # 7.5 pt, sized by text
+    assert on_paper["widths"][1] > 3 * on_paper["widths"][0], on_paper  # the sentence gets the room
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
 def test_handout_works_offline_and_prints_to_at_most_ten_a4_pages(browser, site, name):
     handout = site / "handouts" / f"{Path(name).stem}.html"
     context, page, watch = _open(browser, handout.as_uri())

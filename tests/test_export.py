@@ -348,6 +348,44 @@ def test_long_prose_continues_on_a_slide_with_the_heading_repeated():
     assert all(f"Paragraph {i}." in "".join(parts) for i in range(12))
 
 
+def test_a_slide_the_notebook_starts_with_a_paragraph_gets_its_section_heading():
+    """A subslide that opens with prose (no heading of its own) is headed "(continued)"."""
+    nb = lesson(extra=[_cell("md", "## Trade in 2023\n\nFirst sentence.", "slide"),
+                       _cell("md", "MIDDLE paragraph on a new slide.", "subslide")])
+    middle = next(s for s in _sections(export.render_slides(nb, name="x")) if "MIDDLE" in s)
+    assert re.search(r"<h2[^>]*>Trade in 2023 \(continued\)</h2>", middle), middle[:300]
+
+
+def test_a_question_stays_on_one_slide_with_its_options_and_its_heading():
+    """Near the foot of a full slide, a self-check's heading, question and options move to the
+    next slide together: none is left behind or cut from the others."""
+    filler = "\n\n".join(f"Filler {i}. " + "A sentence of ordinary length in a lesson. " * 4
+                         for i in range(5))
+    question = ("### Check your understanding\n\nWHICH source is firmer?\n\n"
+                + "\n".join(f"- ({x}) OPTION {x}, a choice of ordinary length." for x in "abcd"))
+    nb = lesson(extra=[_cell("md", "## Two reports\n\n" + filler + "\n\n" + question, "slide")])
+    sections = [s for s in _sections(export.render_slides(nb, name="x")) if "Filler 0" in s or "WHICH" in s]
+    with_question = [s for s in sections if "WHICH" in s or "OPTION" in s or "Check your understanding" in s]
+    assert len(sections) == 2 and len(with_question) == 1, [s[:200] for s in sections]
+    assert all(f"OPTION {x}" in with_question[0] for x in "abcd")
+    assert "Check your understanding" in with_question[0] and "Filler 0" not in with_question[0]
+
+
+def test_a_handout_table_taller_than_a_third_of_a_page_may_break_between_rows_a_short_one_not():
+    def table_cell(rows, text):
+        out = nbformat.v4.new_output("display_data", data={"text/html": _table(rows, text), "text/plain": "t"})
+        return _cell("code", "show_table()", outputs=[out])
+
+    long_text = "a long cell of full text that wraps onto several lines in the printed table " * 3
+    nb = lesson(extra=[table_cell(12, "SHORT"), table_cell(12, long_text)])
+    handout = export.render_handout(nb, name="x")
+    cells = re.findall(r'<div class="jp-Cell [^"]*"', handout)
+    short = next(c for c in cells if "celltag" in c and "SHORT" in handout[handout.index(c):][:3000])
+    assert "celltag_ck-long-table" not in short
+    long_cell = [c for c in cells if "celltag_ck-long-table" in c]
+    assert len(long_cell) == 1 and "a long cell" in handout[handout.index(long_cell[0]):][:3000]
+
+
 # --------------------------------------------------------------------------- any notebook
 
 

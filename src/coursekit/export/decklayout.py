@@ -34,7 +34,7 @@ from coursekit.export.slidefit import (
     estimate,
     output_height,
     table_chunks,
-    table_rows,
+    table_height,
 )
 
 __all__ = ["lay_out_slides", "lay_out_handout", "is_self_check", "is_machinery", "shows_code",
@@ -44,10 +44,14 @@ SHOW_CODE_TAG = "slides-show-code"
 SELF_CHECK_TAG = "self-check"
 REFERENCES_TAG = "ck-references"
 REMOVE_INPUT = "remove-input"
-LONG_TABLE_TAG, LONG_TABLE_ROWS = "ck-long-table", 18
+# A handout table taller than a third of the A4 text block (about 1030 px) breaks between rows,
+# header repeated; a shorter one is kept whole. Printed at 7.5 pt a table takes about 0.6 (at
+# most 0.7) of the height slidefit estimates for a slide (measured on the course's tables).
+LONG_TABLE_TAG, LONG_TABLE_HEIGHT = "ck-long-table", round(1030 / 3 / 0.7)
 
 _CHECK_CALL = re.compile(r"\bcheck\(\s*[\"']")
 _HEAD = re.compile(r"^(#{1,6})\s+(\S.*?)\s*#*\s*$")
+_ITEM = re.compile(r"\s{0,3}([-*+]|\d+[.)])\s")
 
 
 def _src(cell) -> str:
@@ -208,26 +212,54 @@ def _mark(cell, state: str) -> None:
     data.setdefault("state", state)
 
 
+def _kept_together(pieces: list[_Piece], index: int) -> int:
+    """Height of what is not cut from ``pieces[index]``: a sub-heading with the paragraph and list
+    after it (a self-check's heading, question and options), a paragraph with its list, a list
+    item with the rest of its list."""
+    total, text_ok = pieces[index].height, pieces[index].kind == "heading"
+    for piece in pieces[index + 1:]:
+        if piece.kind == "notes":
+            continue
+        item = piece.kind == "text" and bool(_ITEM.match(_src(piece.cell)))
+        if _slide_type(piece.cell) in {"slide", "subslide"} or not (item or (text_ok and piece.kind == "text")):
+            break
+        total, text_ok = total + piece.height, False
+    return total
+
+
 def _pack(pieces: list[_Piece]) -> list:
     """Place the pieces on slides, starting a continuation slide whenever one would overflow.
 
     A level-1 or level-2 heading inside a slide's cells starts a slide; a figure gets a slide of
-    its own (the section's heading repeated above it) unless its slide holds little else.
+    its own (the section's heading repeated above it) unless its slide holds little else. A slide
+    the notebook opens with prose gets the section's heading "(continued)"; a sub-heading never
+    ends a slide, and a question is not cut from its options (:func:`_kept_together`).
     """
     out: list = []
-    state = {"used": 0, "full": False, "title": False, "start": None, "content": False}
+    state = {"used": 0, "full": False, "title": False, "start": None, "content": False, "tail": []}
     heading = None
 
     def begin(cell, kind: str, used: int) -> None:
         _set_type(cell, kind)
         out.append(cell)
-        state.update(used=used, full=False, title=False, start=cell, content=False)
+        state.update(used=used, full=False, title=False, start=cell, content=False, tail=[])
 
-    for piece in pieces:
+    def add(piece, cell) -> None:
+        out.append(cell)
+        state["used"] += piece.height
+        state["content"] = state["content"] or piece.kind != "heading"
+        state["tail"] = [*state["tail"], (cell, piece.height)] if piece.kind == "heading" else []
+
+    for index, piece in enumerate(pieces):
         cell, kind = piece.cell, _slide_type(piece.cell)
         if piece.kind == "notes":
             out.append(cell)
             continue
+        need = piece.height
+        if piece.kind in {"heading", "text"}:
+            together = _kept_together(pieces, index)
+            if together <= BUDGET - estimate(_continued(heading)):
+                need = together
         level = len(_HEAD.match(piece.heading).group(1)) if piece.kind == "heading" else None
         starts = kind in {"slide", "subslide"}
         keep = state["title"] and state["used"] + piece.height <= BUDGET  # objectives stay on the title slide
@@ -244,21 +276,29 @@ def _pack(pieces: list[_Piece]) -> list:
                 _set_type(cell, "-")
             _mark(state["start"], "ck-figure")
             out.append(cell)
-            state.update(full=True, used=BUDGET, content=True)
+            state.update(full=True, used=BUDGET, content=True, tail=[])
             continue
         if starts:
             title = (cell.metadata.get("slideshow", {}).get("data") or {}).get("state") == "ck-title"
-            begin(cell, kind, piece.height)
-            state.update(title=title, content=piece.kind != "heading")
-            continue
-        if (state["full"] or state["used"] + piece.height > BUDGET) and state["content"]:
+            if piece.kind == "heading" or title or heading is None:
+                begin(cell, kind, piece.height)
+                state.update(title=title, content=piece.kind != "heading")
+                continue
+            again = _continued(heading)
+            begin(_md(again), kind, estimate(again))
+            _set_type(cell, "-")
+        elif (state["full"] or state["used"] + need > BUDGET) and state["content"]:
+            moved = state["tail"]
+            for old, _ in moved:
+                out.remove(old)
             again = _continued(heading)
             begin(_md(again), "subslide", estimate(again))
+            for old, height in moved:
+                out.append(old)
+                state["used"] += height
             if kind != "fragment":
                 _set_type(cell, "-")
-        out.append(cell)
-        state["used"] += piece.height
-        state["content"] = state["content"] or piece.kind != "heading"
+        add(piece, cell)
     return out
 
 
@@ -346,8 +386,8 @@ def lay_out_handout(nb, *, with_code: bool = False) -> None:
                         **output["data"], "text/markdown": split_caption(caption, refs)}})
                 outputs.append(output)
             cell.outputs = outputs
-            rows = sum(len(table_rows("".join(o.get("data", {}).get("text/html", "")))) for o in outputs)
-            if rows > LONG_TABLE_ROWS:  # longer than half a page: split between rows, not kept whole
+            html = ("".join(o.get("data", {}).get("text/html", "")) for o in outputs)
+            if sum(map(table_height, html)) > LONG_TABLE_HEIGHT:
                 cell.metadata["tags"] = sorted(_tags(cell) | {LONG_TABLE_TAG})
             if not outputs and REMOVE_INPUT in _tags(cell):
                 continue

@@ -22,6 +22,7 @@ __all__ = ["short_sources", "split_caption", "references_in", "gather_sources", 
 _SOURCES = re.compile(r"^(#{1,3})\s*(Sources|References|Bibliography|Works cited)\b.*$", re.I | re.M)
 _CITATION = re.compile(r"(?:^|;\s+)([^;()]+?)\s+\(([^()]*)\)\.\s")
 _HEAD = re.compile(r"^(#{1,6})\s+(\S.*?)\s*#*\s*$")
+_REFERENCE = re.compile(r"\((?:[^()]*\d{4}|n\.\s?d\.)[^()]*\)|https?://|^`[^`]+`:")
 
 
 def _src(cell) -> str:
@@ -56,11 +57,21 @@ def split_caption(text: str, refs: list[str]) -> str:
 
 
 def references_in(text: str, refs: list[str]) -> None:
+    r"""Add the references of a Sources section's Markdown to ``refs``: each list item, and each
+    paragraph that reads as a reference (a year or "n.d." in brackets, an address or an id),
+    not a sentence about the section ("The collapsed cell below lists every work...").
+
+    >>> refs = []
+    >>> references_in("The cell below lists every work.\n\nDawn (2022). T.\n\n- Geo (n.d.). U.", refs)
+    >>> refs
+    ['Dawn (2022). T.', 'Geo (n.d.). U.']
+    """
     for block in blocks(text):
         if _HEAD.match(block):
             continue
+        listed = re.match(r"\s*([-*+]|\d+[.)])\s+", block)
         item = re.sub(r"^\s*([-*+]|\d+[.)])\s+", "", block).strip()
-        if item:
+        if item and (listed or _REFERENCE.search(item)):
             refs.append(" ".join(item.split()))
 
 

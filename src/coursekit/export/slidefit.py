@@ -1,7 +1,9 @@
 """How tall a block is on a 1280×720 slide, and tables cut into slides of rows that fit.
 
 :mod:`coursekit.export.decklayout` packs slides with these estimates (in layout pixels of reveal's
-frame at the 26 px body text of ``coursekit-slides.css``; keep the two in step). They only
+frame at the 26 px body text of ``coursekit-slides.css``; keep the two in step: tables in
+16 px type, also those of :func:`coursekit.tables.show`, whose own inline layout the slide CSS
+overrides so that this model holds). They only
 need to be good: the browser test measures every slide and the deck's script shrinks a
 figure or the type a little where an estimate was short.
 
@@ -17,7 +19,7 @@ import html as htmllib
 import math
 import re
 
-__all__ = ["estimate", "blocks", "output_height", "table_rows", "table_chunks", "BUDGET", "HEADING",
+__all__ = ["estimate", "blocks", "output_height", "table_rows", "table_height", "table_chunks", "BUDGET", "HEADING",
            "BODY_CPL", "BODY_LINE", "PRE_CPL", "PRE_LINE", "REF_CPL", "REF_LINE"]
 
 # The frame: reveal's 1280×720 slide, 26 px body text (coursekit-slides.css). The budget
@@ -128,6 +130,15 @@ def output_height(output) -> int:
 def table_rows(page: str) -> list[str]:
     """The ``<tr>`` elements of an HTML table, in order."""
     return _TR.findall(page)
+
+
+def table_height(page: str) -> int:
+    """Estimated height of an HTML table's rows on a slide (0 for a page without a table).
+
+    >>> table_height(_demo_table(3)) > table_height(_demo_table(1)) > table_height("<p>no table</p>") == 0
+    True
+    """
+    return sum(_row_heights(_TR.findall(page))) if "<table" in page.lower() else 0
 
 
 def table_chunks(page: str, heading_room: int) -> list[tuple[str, int]]:
