@@ -25,8 +25,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "keys": ("coursekit.cli.keys", "turn plaintext answers (YAML) into a hashed checks.json key file"),
     "grade": ("coursekit.cli.grade", "grade a folder of submitted notebooks into a gradebook"),
     "release": ("coursekit.cli.release", "write student versions of the exercise sets (no solutions)"),
-    "slides": ("coursekit.export.render", "export offline reveal.js slide decks"),
-    "handouts": ("coursekit.export.render", "export offline HTML (and PDF) handouts"),
+    "slides": ("coursekit.cli.export", "export offline reveal.js slide decks"),
+    "handouts": ("coursekit.cli.export", "export offline HTML (and PDF) handouts"),
     "progress": ("coursekit.cli.progress", "show which self-checks you have passed, per notebook"),
     "lab": ("coursekit.cli.lab", "open JupyterLab at the first lesson, with the course's settings"),
 }

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from coursekit.results import MARKER_KEY as METADATA_KEY  # cell/output metadata coursekit writes
 
-__all__ = ["SELF_CHECK_TAG", "SHOW_CODE_TAG", "NAV_TAG", "NOTES", "METADATA_KEY", "source",
+__all__ = ["NEW_CELL_ID", "stable_ids", "SELF_CHECK_TAG", "SHOW_CODE_TAG", "NAV_TAG", "NOTES", "METADATA_KEY", "source",
            "tags", "has_tag", "slide_type", "is_notes", "source_hidden"]
 
 SELF_CHECK_TAG = "self-check"      # a code cell that calls check(): off slides and handouts
@@ -56,3 +56,26 @@ def source_hidden(cell) -> bool:
     """True for a machinery cell whose code is collapsed in JupyterLab and left out of exports."""
     jupyter = (cell.get("metadata") or {}).get("jupyter") or {}
     return bool(isinstance(jupyter, dict) and jupyter.get("source_hidden"))
+
+
+NEW_CELL_ID = "new"  # the id a cell made by a tool carries until stable_ids() names it
+
+
+def stable_ids(nb) -> None:
+    """Give made cells (id ``NEW_CELL_ID``), id-less cells and repeated ids ids from their place.
+
+    nbformat gives a new cell a random id, which exported HTML shows; numbering such cells by
+    position makes two exports of the same notebook byte-identical.
+
+    >>> import nbformat
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(x) for x in "abc"])
+    >>> for cell, given in zip(nb.cells, [NEW_CELL_ID, "intro", "intro"]):
+    ...     cell["id"] = given        # a split cell repeats the id of the cell it came from
+    >>> stable_ids(nb); [c.id for c in nb.cells]
+    ['ck-0', 'intro', 'ck-2']
+    """
+    seen: set[str] = set()
+    for index, cell in enumerate(nb.cells):
+        if cell.get("id") in (None, "", NEW_CELL_ID) or cell.get("id") in seen:
+            cell["id"] = f"ck-{index}"
+        seen.add(cell["id"])

@@ -15,7 +15,7 @@ from importlib import metadata
 from importlib.util import find_spec
 from pathlib import Path
 
-from coursekit.course.files import digest_file, digest_text
+from coursekit.course.files import digest_file, digest_text, swap_in
 from coursekit.errors import CourseError
 
 __all__ = ["install_assets", "TEMPLATES", "ASSETS_STAMP"]
@@ -117,13 +117,7 @@ def install_assets(dest: str | os.PathLike[str]) -> Path:
             "jupyter-server-mathjax;\nnotebook CSS: nbconvert). Regenerated, never edited; "
             "their licences are beside them.\n", encoding="utf-8")
         (staging / ASSETS_STAMP).write_text(json.dumps(stamp, indent=1, sort_keys=True), "utf-8")
-        old = None
-        if dest.exists():
-            old = dest.with_name(f".{dest.name}.old-{os.getpid()}.ck-tmp")
-            os.replace(dest, old)
-        os.replace(staging, dest)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        swap_in(staging, dest)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return dest

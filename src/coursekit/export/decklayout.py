@@ -22,6 +22,9 @@ import re
 
 import nbformat
 
+from coursekit.course.notebooks import NEW_CELL_ID as NEW
+from coursekit.course.notebooks import slide_type as _slide_type
+from coursekit.course.notebooks import stable_ids
 from coursekit.export.references import gather_sources, split_caption, unique_references
 from coursekit.export.slidefit import (
     BUDGET,
@@ -29,12 +32,12 @@ from coursekit.export.slidefit import (
     PRE_LINE,
     REF_CPL,
     REF_LINE,
-    _lines,
     blocks,
     estimate,
     output_height,
     table_chunks,
     table_height,
+    text_lines,
 )
 
 __all__ = ["lay_out_slides", "lay_out_handout", "is_self_check", "is_machinery", "shows_code",
@@ -61,10 +64,6 @@ def _src(cell) -> str:
 
 def _tags(cell) -> set[str]:
     return set(cell.get("metadata", {}).get("tags", []))
-
-
-def _slide_type(cell) -> str:
-    return (cell.get("metadata", {}).get("slideshow") or {}).get("slide_type") or "-"
 
 
 def _set_type(cell, kind: str) -> None:
@@ -105,7 +104,7 @@ class _Piece:
 
 
 def _md(source: str, kind: str = "-", tags=()) -> nbformat.NotebookNode:
-    cell = nbformat.v4.new_markdown_cell(source)
+    cell = nbformat.v4.new_markdown_cell(source, id=NEW)
     _set_type(cell, kind)
     if tags:
         cell.metadata["tags"] = list(tags)
@@ -113,7 +112,7 @@ def _md(source: str, kind: str = "-", tags=()) -> nbformat.NotebookNode:
 
 
 def _output_cell(outputs, kind: str = "-", source: str = "", show: bool = False):
-    cell = nbformat.v4.new_code_cell(source if show else "", outputs=list(outputs))
+    cell = nbformat.v4.new_code_cell(source if show else "", outputs=list(outputs), id=NEW)
     _set_type(cell, kind)
     if not show:
         cell.metadata["tags"] = [REMOVE_INPUT]
@@ -172,7 +171,7 @@ def _explode(cells, refs: list[str], *, show_code: bool) -> list[_Piece]:
             step = (BUDGET - 140) // PRE_LINE
             for start in range(0, len(lines), step):
                 code = "\n".join(lines[start:start + step])
-                height = sum(_lines(line, PRE_CPL) for line in code.splitlines()) * PRE_LINE + 30
+                height = sum(text_lines(line, PRE_CPL) for line in code.splitlines()) * PRE_LINE + 30
                 pieces.append(_Piece(_output_cell([], kind, code, show=True), height, "code"))
                 kind = "-"
         index = 0
@@ -309,7 +308,7 @@ def _reference_slides(refs: list[str]) -> list:
     for ref in unique:
         # An address is set in smaller type (.ck-link-url): it takes about 0.7 of the room.
         urls = sum(len(u) for u in re.findall(r"https?://\S+", ref))
-        height = _lines("x" * round(len(ref) - 0.3 * urls), REF_CPL) * REF_LINE + 8
+        height = text_lines("x" * round(len(ref) - 0.3 * urls), REF_CPL) * REF_LINE + 8
         if current and used + height > BUDGET - 70:
             slides.append(current)
             current, used = [], 0
@@ -367,6 +366,7 @@ def lay_out_slides(nb) -> None:
     nb.cells = packed + _reference_slides(refs)
     if nb.cells:
         _set_type(next(c for c in nb.cells if _slide_type(c) != "notes"), "slide")
+    stable_ids(nb)
 
 
 def lay_out_handout(nb, *, with_code: bool = False) -> None:
@@ -396,3 +396,4 @@ def lay_out_handout(nb, *, with_code: bool = False) -> None:
     if unique:
         kept.append(_md("## Sources\n\n" + "\n".join(f"- {r}" for r in unique), tags=[REFERENCES_TAG]))
     nb.cells = kept
+    stable_ids(nb)

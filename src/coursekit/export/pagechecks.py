@@ -13,10 +13,11 @@ from __future__ import annotations
 import html as htmllib
 import re
 
-__all__ = ["offline_problems", "image_problems", "GENERIC_ALT", "MISSING_ALT"]
+from coursekit.plots import is_generic_alt
 
-GENERIC_ALT = frozenset({"", "image", "figure", "chart", "plot", "graph", "picture", "img",
-                         "no description has been provided for this image"})
+__all__ = ["offline_problems", "image_problems", "MISSING_ALT"]
+
+
 # The placeholder a foreign notebook's image gets when it has no alt text (with a warning).
 MISSING_ALT = "Description missing: the notebook gives no alt text for this image"
 
@@ -81,7 +82,7 @@ def image_problems(text: str) -> list[str]:
             problems.append("an image has no alt attribute")
             continue
         alt = htmllib.unescape(next(g for g in match.groups() if g is not None))
-        if " ".join(alt.split()).lower().rstrip(".") in GENERIC_ALT:
+        if is_generic_alt(alt):
             problems.append(f'an image has no real alt text (alt="{alt}")')
     return problems
 

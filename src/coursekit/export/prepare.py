@@ -19,9 +19,12 @@ from pathlib import Path
 
 import nbformat
 
+from coursekit.course.notebooks import NEW_CELL_ID
+from coursekit.course.notebooks import slide_type as _slide_type
+from coursekit.course.notebooks import source as _source
 from coursekit.errors import CourseError, NotebookError
 from coursekit.export.pagechecks import MISSING_ALT
-from coursekit.plots import GENERIC_ALT
+from coursekit.plots import is_generic_alt
 
 __all__ = ["ExportWarning", "visible_cells", "title_slide", "check_alt", "needs_math",
            "rewrite_links", "lesson_title", "course_title", "HIDDEN_IN_SLIDES", "HIDDEN_IN_HANDOUTS",
@@ -49,19 +52,6 @@ class ExportWarning(UserWarning):
     """Something a deck or handout lacks (alt text, a linked file), exported anyway."""
 
 
-def _source(cell) -> str:
-    source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else source
-
-
-def _slide_type(cell) -> str:
-    return (cell.get("metadata", {}).get("slideshow") or {}).get("slide_type") or "-"
-
-
-def _generic(alt: str) -> bool:
-    return " ".join(str(alt).split()).lower().rstrip(".") in GENERIC_ALT
-
-
 def check_alt(cells, name: str, *, strict: bool) -> None:
     """Every image (figure output or Markdown image) has real alt text, or a placeholder.
 
@@ -77,7 +67,7 @@ def check_alt(cells, name: str, *, strict: bool) -> None:
         tags = set(cell.get("metadata", {}).get("tags", []))
         if cell.get("cell_type") == "markdown":
             def fill(match, index=index):
-                if not _generic(match.group(1)):
+                if not is_generic_alt(match.group(1)):
                     return match.group(0)
                 message = f"{name}, cell {index}: the Markdown image {match.group(2)!r} has no alt text"
                 if strict:
@@ -98,7 +88,7 @@ def check_alt(cells, name: str, *, strict: bool) -> None:
             figures += 1
             meta = output.setdefault("metadata", {})
             alt = str((meta.get(mime) or {}).get("alt", "") or "")
-            if not _generic(alt):
+            if not is_generic_alt(alt):
                 continue
             message = f"{name}, cell {index}: figure {figures} of the cell's output has no alt text"
             if strict:
@@ -110,25 +100,23 @@ def check_alt(cells, name: str, *, strict: bool) -> None:
             meta[mime] = {**(meta.get(mime) or {}), "alt": f"{MISSING_ALT} (cell {index}, figure {figures})"}
 
 
-def _has_solution(cell) -> bool:
-    """True for a cell with a solution region (nbgrader/otter markers; see coursekit.course.solutions)."""
-    from coursekit.course.solutions import has_solution
+def _secret_cells(nb) -> list[bool]:
+    """For each cell: does it hold a model answer or hidden test (in any format)?"""
+    from coursekit.course.solutions import cell_roles
 
-    source = _source(cell)
-    if cell.get("cell_type") not in {"code", "markdown"} or "SOLUTION" not in source.upper():
-        return False
     try:
-        return has_solution(source)
-    except CourseError:
-        return True  # malformed markers: hide rather than show a half-marked answer
+        return [role.kind in ("solution", "hidden-test") for role in cell_roles(nb)]
+    except CourseError:  # malformed markers: hide every cell that looks marked, rather than show
+        return [any(w in _source(c).upper() for w in ("SOLUTION", "HIDDEN TESTS")) for c in nb.cells]
 
 
 def visible_cells(nb, hidden: frozenset[str], *, notes: bool):
     """Return (original index, cell) for the cells kept, and drop the others from ``nb``."""
     kept = []
+    secret = _secret_cells(nb)
     for index, cell in enumerate(nb.cells):
         tags = set(cell.get("metadata", {}).get("tags", []))
-        if tags & hidden or _has_solution(cell):
+        if tags & hidden or secret[index]:
             continue
         if not notes and _slide_type(cell) == "notes":
             continue
@@ -160,7 +148,7 @@ def title_slide(nb, title: str) -> None:
     title_cell = next((c for c in visible[:3] if c.cell_type == "markdown"
                        and re.search(r"^#\s+\S", _source(c), re.M)), None)
     if title_cell is None:
-        title_cell = nbformat.v4.new_markdown_cell(f"# {title}")
+        title_cell = nbformat.v4.new_markdown_cell(f"# {title}", id=NEW_CELL_ID)  # named by the layout
         nb.cells.insert(0, title_cell)
     meta = title_cell.metadata.setdefault("slideshow", {})
     meta["slide_type"] = "slide"

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import copy
 import os
-import sys
-import warnings
 from pathlib import Path
 
 from coursekit.course.files import atomic_write_text
@@ -49,7 +47,7 @@ from coursekit.plots import GENERIC_ALT
 __all__ = ["export_slides", "export_handout", "render_slides", "render_handout",
            "install_assets", "offline_problems", "image_problems", "find_chromium", "print_pdf",
            "PdfPrinter", "pdf_pages", "ExportWarning", "notebook_root",
-           "lesson_title", "course_title", "configure", "run", "TEMPLATES", "ASSETS_STAMP",
+           "lesson_title", "course_title", "learner_pages_for", "TEMPLATES", "ASSETS_STAMP",
            "HIDDEN_IN_SLIDES", "HIDDEN_IN_HANDOUTS", "GENERIC_ALT", "MISSING_ALT", "WAIT_FOR_PAGE",
            "PAPER"]
 
@@ -283,36 +281,7 @@ def export_handout(notebook, out: str | os.PathLike[str], *, assets: str | os.Pa
     return written
 
 
-# --------------------------------------------------------------------------- command line
-
-
-def configure(parser, name: str) -> None:
-    """Add the arguments of ``coursekit slides`` or ``coursekit handouts`` (``name``)."""
-    what = "decks" if name == "slides" else "handouts"
-    parser.add_argument("notebooks", nargs="*", type=Path,
-                        help="notebooks to export, from the course or anywhere else (default: "
-                             "every lesson in notebooks/toc.yml), as saved: run `coursekit "
-                             "build` for freshly executed lessons")
-    parser.add_argument("-o", "--output", type=Path,
-                        help=f"folder for the {what} (default: build/{name})")
-    parser.add_argument("--assets", type=Path,
-                        help="assets folder (default: build/assets with the default output, "
-                             "else OUTPUT/assets)")
-    parser.add_argument("--strict", action="store_true",
-                        help="an image without alt text is an error, also outside the course")
-    if name == "handouts":
-        group = parser.add_mutually_exclusive_group()
-        group.add_argument("--pdf", dest="pdf", action="store_true", default=None,
-                           help="require a PDF of each handout (needs Chromium)")
-        group.add_argument("--no-pdf", dest="pdf", action="store_false",
-                           help="HTML only, even when Chromium is installed")
-        parser.add_argument("--paper", choices=sorted(PAPER), default="a4",
-                            help="paper size of the printed handout (default: a4)")
-        parser.add_argument("--with-code", action="store_true",
-                            help="include the code cells' input (left out by default)")
-
-
-def _learner_pages(out: Path, notebooks: list[Path]) -> dict:
+def learner_pages_for(out: Path, notebooks: list) -> dict:
     """The course's learner guides as pages beside the output folder (``build/learners`` for
     ``build/slides``), when the notebooks belong to a course: links to them then stay inside."""
     from coursekit.export.learnerpages import learner_pages, write_learner_pages
@@ -322,65 +291,3 @@ def _learner_pages(out: Path, notebooks: list[Path]) -> dict:
         return {}
     write_learner_pages(root, out.parent)
     return learner_pages(root, out.parent)
-
-
-def _show_warning(message, category, filename, lineno, file=None, line=None):
-    print(f"coursekit: warning: {message}", file=sys.stderr)
-
-
-def run(args) -> int:
-    """Export the notebooks; return 0, or 1 if any failed (each failure is named)."""
-    from coursekit.course.lessons import lesson_paths
-    from coursekit.kernels.startup import skip_slow_imports
-    from coursekit.paths import course_root
-
-    skip_slow_imports()
-    name = args.command
-    if args.output is None:
-        root = course_root()
-        out = root / "build" / name
-        assets = args.assets or root / "build" / "assets"
-    else:
-        out = args.output
-        assets = args.assets or out / "assets"
-    notebooks = list(args.notebooks) or [p for p in lesson_paths() if p.is_file()]
-    if not notebooks:
-        raise CourseError("No notebooks to export: name some, or add lessons to notebooks/toc.yml.")
-    missing = [str(p) for p in notebooks if not Path(p).is_file()]
-    if missing:
-        raise CourseError(f"No such notebook: {', '.join(missing)}.")
-    install_assets(assets)
-    pages = _learner_pages(out, notebooks)
-    printer = None
-    if name == "handouts" and args.pdf is not False:
-        if find_chromium() is None and args.pdf:
-            raise CourseError("--pdf needs Chromium: install it (apt-get install chromium) or set "
-                              "COURSEKIT_CHROMIUM.")
-        printer = PdfPrinter() if find_chromium() else None
-    strict = True if args.strict else None
-    failures = 0
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("always", ExportWarning)
-            warnings.showwarning = _show_warning
-            for path in notebooks:
-                try:
-                    if name == "slides":
-                        written = [export_slides(path, out / f"{path.stem}.slides.html",
-                                                 assets=assets, name=str(path), strict=strict,
-                                                 pages=pages)]
-                    else:
-                        written = export_handout(path, out / f"{path.stem}.html", assets=assets,
-                                                 pdf=args.pdf, name=str(path), printer=printer,
-                                                 strict=strict, paper=args.paper,
-                                                 with_code=args.with_code, pages=pages)
-                except CourseError as exc:
-                    failures += 1
-                    print(f"coursekit {name}: {exc}", file=sys.stderr)
-                    continue
-                for item in written:
-                    print(item)
-    finally:
-        if printer is not None:
-            printer.close()
-    return 1 if failures else 0

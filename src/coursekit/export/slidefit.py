@@ -19,8 +19,8 @@ import html as htmllib
 import math
 import re
 
-__all__ = ["estimate", "blocks", "output_height", "table_rows", "table_height", "table_chunks", "BUDGET", "HEADING",
-           "BODY_CPL", "BODY_LINE", "PRE_CPL", "PRE_LINE", "REF_CPL", "REF_LINE"]
+__all__ = ["estimate", "blocks", "output_height", "table_rows", "table_height", "table_chunks",
+           "text_lines", "BUDGET", "HEADING", "BODY_CPL", "BODY_LINE", "PRE_CPL", "PRE_LINE", "REF_CPL", "REF_LINE"]
 
 # The frame: reveal's 1280×720 slide, 26 px body text (coursekit-slides.css). The budget
 # leaves room for the colour band at the top and the slide number at the bottom.
@@ -36,7 +36,12 @@ MAX_TABLE_SLIDES = 3
 _HEAD = re.compile(r"^(#{1,6})\s+(\S.*?)\s*#*\s*$")
 
 
-def _lines(text: str, cpl: int) -> int:
+def text_lines(text: str, cpl: int) -> int:
+    """Lines ``text`` wraps to at ``cpl`` characters a line (at least one).
+
+    >>> text_lines("x" * 150, 60)
+    3
+    """
     return max(1, math.ceil(len(text) / cpl))
 
 
@@ -80,15 +85,15 @@ def estimate(markdown: str) -> int:
         head = _HEAD.match(block)
         if head:
             cpl, px = HEADING.get(len(head.group(1)), HEADING[4])
-            total += _lines(head.group(2), cpl) * px + 14
+            total += text_lines(head.group(2), cpl) * px + 14
         elif block.lstrip().startswith("```"):
             total += (block.count("\n") - 1) * PRE_LINE + 20
         elif re.match(r"\s{0,3}([-*+]|\d+[.)])\s", block):
-            total += _lines(_plain(block), BODY_CPL - 4) * BODY_LINE + 6
+            total += text_lines(_plain(block), BODY_CPL - 4) * BODY_LINE + 6
         elif block.lstrip().startswith("|"):  # a Markdown table: one line a row
             total += block.count("\n") * (TABLE_LINE + TABLE_PAD) + 30
         else:
-            total += _lines(_plain(block), BODY_CPL) * BODY_LINE + 16
+            total += text_lines(_plain(block), BODY_CPL) * BODY_LINE + 16
     return total
 
 
@@ -107,7 +112,7 @@ def _row_heights(rows: list[str]) -> list[int]:
     widths = [min(max(w, 3), 60) for w in widths]
     scale = min(1.0, TABLE_CPL / max(sum(widths), 1))
     chars = [max(3, int(w * scale)) for w in widths]
-    return [max(_lines(c, chars[i]) for i, c in enumerate(t)) * TABLE_LINE + TABLE_PAD if t else 0
+    return [max(text_lines(c, chars[i]) for i, c in enumerate(t)) * TABLE_LINE + TABLE_PAD if t else 0
             for t in texts]
 
 
@@ -115,7 +120,7 @@ def output_height(output) -> int:
     data = output.get("data", {})
     if output.get("output_type") == "stream":
         text = "".join(output.get("text", ""))
-        return sum(_lines(line, PRE_CPL) for line in text.splitlines()) * PRE_LINE + 20
+        return sum(text_lines(line, PRE_CPL) for line in text.splitlines()) * PRE_LINE + 20
     if "text/html" in data:
         page = "".join(data["text/html"])
         if "<table" in page.lower():
@@ -124,7 +129,7 @@ def output_height(output) -> int:
     if "text/markdown" in data:
         return estimate("".join(data["text/markdown"]))
     text = "".join(data.get("text/plain", ""))
-    return sum(_lines(line, PRE_CPL) for line in text.splitlines() or [""]) * PRE_LINE + 20
+    return sum(text_lines(line, PRE_CPL) for line in text.splitlines() or [""]) * PRE_LINE + 20
 
 
 def table_rows(page: str) -> list[str]:
