@@ -21,14 +21,14 @@ __all__ = ["render_page", "STATUS_LABELS", "CSP"]
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'; form-action 'none'"
 STATUS_LABELS = {
-    "correct": ("✅", "Correct"),
-    "incorrect": ("✏️", "Not yet"),
-    "unanswered": ("⬜", "Not answered"),
-    "missing": ("❓", "Answer not found"),
-    "crashed": ("💥", "Your answer cell crashed"),
-    "manual": ("🧑‍🏫", "Graded by your instructor"),
-    "error": ("⚠️", "Could not be graded"),
-    "invalid": ("⚠️", "Not a notebook we could run"),
+    "correct": "✅ Correct",
+    "incorrect": "✏️ Not yet",
+    "unanswered": "⬜ Not answered",
+    "missing": "❓ Answer not found",
+    "crashed": "💥 Your answer cell crashed",
+    "manual": "🧑‍🏫 Graded by your instructor",
+    "error": "⚠️ Could not be graded",
+    "invalid": "⚠️ Not a notebook we could run",
 }
 MAX_TEXT = 600
 
@@ -78,7 +78,7 @@ def render_page(*, student: str, exercise: str, title: str, rows, notes, protect
                    if r["status"] != "manual" and r["max_points"] not in ("", None))
     shown = []
     for row in rows:
-        icon, label = STATUS_LABELS.get(row["status"], ("", row["status"]))
+        icon, _, label = STATUS_LABELS.get(row["status"], f" {row['status']}").partition(" ")
         answer = row.get("answer")
         shown.append({"task": _text(row.get("task") or ""), "question": _text(row["question"]),
                       "icon": icon, "label": label, "points": _points(row["points"]),

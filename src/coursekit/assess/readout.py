@@ -41,7 +41,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
-__all__ = ["new_message_type", "install_code", "plant_reader", "read_values", "run_tests", "test_output", "READER",
+__all__ = ["new_message_type", "install_code", "plant_reader", "read_values", "run_tests", "outputs_of_test", "READER",
            "MISSING", "Opaque", "decode_nodes"]
 
 
@@ -190,6 +190,18 @@ async def plant_reader(kc, wait: float) -> str | None:
     return door if ok else None
 
 
+async def _ask(kc, door: str, content: dict, wait: float) -> dict:
+    """Send ``content`` through the door; the reply's content, or {} if none came in time."""
+    try:
+        msg = kc.session.msg(door, content)
+        kc.shell_channel.send(msg)
+        reply = await _reply(kc, msg["header"]["msg_id"], wait)
+    except Exception:
+        return {}
+    content = reply.get("content") if isinstance(reply, dict) else None
+    return content if isinstance(content, dict) else {}
+
+
 async def run_tests(kc, door: str, tests: list[str], wait: float, limit: int = 10_000):
     """Run the grader's ``tests`` (code) through the planted reader; one result each, or None.
 
@@ -198,25 +210,13 @@ async def run_tests(kc, door: str, tests: list[str], wait: float, limit: int = 1
     code never passes through ``run_cell``, so a submission's input transformers, AST hooks
     and events cannot rewrite or skip a test.
     """
-    try:
-        msg = kc.session.msg(door, {"tests": tests, "limit": limit, "items": 100})
-        kc.shell_channel.send(msg)
-        reply = await _reply(kc, msg["header"]["msg_id"], wait)
-    except Exception:
-        return None
-    results = (reply or {}).get("content", {}).get("tests")
+    results = (await _ask(kc, door, {"tests": tests, "limit": limit, "items": 100}, wait)).get("tests")
     return results if isinstance(results, list) and len(results) == len(tests) else None
 
 
 async def read_values(kc, door: str, names: list[str], wait: float, limit: int = 10_000):
     """Ask the planted reader for ``names``; return its reply's nodes (checked by the grader)."""
-    try:
-        msg = kc.session.msg(door, {"names": names, "limit": limit, "items": 1000})
-        kc.shell_channel.send(msg)
-        reply = await _reply(kc, msg["header"]["msg_id"], wait)
-    except Exception:
-        return None
-    values = reply.get("content", {}).get("values") if reply is not None else None
+    values = (await _ask(kc, door, {"names": names, "limit": limit, "items": 1000}, wait)).get("values")
     return values if isinstance(values, dict) else None
 
 
@@ -255,14 +255,14 @@ def decode_nodes(nodes, names: list[str]) -> dict | None:
 
 
 
-def test_output(result: dict | None) -> list[dict]:
+def outputs_of_test(result: dict | None) -> list[dict]:
     """The outputs a test would have shown had it run as a cell (what the scoring reads).
 
-    >>> test_output({"ok": False, "ename": "AssertionError"})[0]["output_type"]
+    >>> outputs_of_test({"ok": False, "ename": "AssertionError"})[0]["output_type"]
     'error'
-    >>> test_output({"ok": True, "value": {"t": "bool", "v": True}})[0]["data"]
+    >>> outputs_of_test({"ok": True, "value": {"t": "bool", "v": True}})[0]["data"]
     {'text/plain': 'True'}
-    >>> test_output({"ok": True, "value": {"t": "none"}})
+    >>> outputs_of_test({"ok": True, "value": {"t": "none"}})
     []
     """
     if not isinstance(result, dict):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from coursekit.assess.model import Options, Submission
 from coursekit.assess.notes import Limits, cell_note, start_failed_note, truncated_note, where
-from coursekit.assess.readout import decode_nodes, plant_reader, read_values, run_tests, test_output
+from coursekit.assess.readout import decode_nodes, plant_reader, read_values, run_tests, outputs_of_test
 from coursekit.assess.slots import Paths, Slot, hidden, own, prepare_workdir
 from coursekit.course import defaults
 
@@ -156,7 +156,7 @@ async def _run_test(kernel, sub: Submission, meta: dict, door, began: float, opt
     left = max(1.0, options.timeout - (time.monotonic() - began))
     results = await run_tests(kernel.client, door, [meta["source"]], min(options.cell_timeout, left)
                               ) if door else None
-    sub.executed["cells"][meta["index"]]["outputs"] = test_output(results[0] if results else None)
+    sub.executed["cells"][meta["index"]]["outputs"] = outputs_of_test(results[0] if results else None)
     return results is not None
 
 

@@ -24,10 +24,12 @@ import nbformat
 
 from coursekit.course.notebooks import NEW_CELL_ID as NEW
 from coursekit.course.notebooks import slide_type as _slide_type
+from coursekit.course.notebooks import source as _source
 from coursekit.course.notebooks import stable_ids
 from coursekit.export.references import gather_sources, split_caption, unique_references
 from coursekit.export.slidefit import (
     BUDGET,
+    HEADING_LINE,
     PRE_CPL,
     PRE_LINE,
     REF_CPL,
@@ -53,13 +55,7 @@ REMOVE_INPUT = "remove-input"
 LONG_TABLE_TAG, LONG_TABLE_HEIGHT = "ck-long-table", round(1030 / 3 / 0.7)
 
 _CHECK_CALL = re.compile(r"\bcheck\(\s*[\"']")
-_HEAD = re.compile(r"^(#{1,6})\s+(\S.*?)\s*#*\s*$")
 _ITEM = re.compile(r"\s{0,3}([-*+]|\d+[.)])\s")
-
-
-def _src(cell) -> str:
-    source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else source
 
 
 def _tags(cell) -> set[str]:
@@ -73,7 +69,7 @@ def _set_type(cell, kind: str) -> None:
 def is_self_check(cell) -> bool:
     """True for a self-check code cell: tagged ``self-check`` or calling ``check("...")``."""
     return cell.get("cell_type") == "code" and (
-        SELF_CHECK_TAG in _tags(cell) or bool(_CHECK_CALL.search(_src(cell))))
+        SELF_CHECK_TAG in _tags(cell) or bool(_CHECK_CALL.search(_source(cell))))
 
 
 def is_machinery(cell) -> bool:
@@ -88,7 +84,7 @@ def is_machinery(cell) -> bool:
 
 def shows_code(cell, *, default: bool = False) -> bool:
     """Whether a code cell's input is shown: the tag, or ``default`` (never for machinery)."""
-    if cell.get("cell_type") != "code" or is_machinery(cell) or not _src(cell).strip():
+    if cell.get("cell_type") != "code" or is_machinery(cell) or not _source(cell).strip():
         return False
     return default or SHOW_CODE_TAG in _tags(cell)
 
@@ -149,8 +145,8 @@ def _explode(cells, refs: list[str], *, show_code: bool) -> list[_Piece]:
             continue
         if cell.get("cell_type") == "markdown":
             first = True
-            for block in blocks(_src(cell)) or [""]:
-                head = _HEAD.match(block)
+            for block in blocks(_source(cell)) or [""]:
+                head = HEADING_LINE.match(block)
                 new = _md(block, kind if first else "-")
                 if first:  # the slide's own metadata (a title slide's state) stays with it
                     new.metadata["slideshow"] = dict(cell.get("metadata", {}).get("slideshow") or {})
@@ -167,7 +163,7 @@ def _explode(cells, refs: list[str], *, show_code: bool) -> list[_Piece]:
         outputs = [o for o in cell.get("outputs", [])
                    if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
         if shown:  # long code is cut into runs of lines that fit a slide each
-            lines = _src(cell).splitlines()
+            lines = _source(cell).splitlines()
             step = (BUDGET - 140) // PRE_LINE
             for start in range(0, len(lines), step):
                 code = "\n".join(lines[start:start + step])
@@ -200,7 +196,7 @@ def _explode(cells, refs: list[str], *, show_code: bool) -> list[_Piece]:
 def _continued(heading: str | None) -> str:
     if not heading:
         return "### (continued)"
-    head = _HEAD.match(heading.strip().splitlines()[0])
+    head = HEADING_LINE.match(heading.strip().splitlines()[0])
     hashes, text = (head.group(1), head.group(2)) if head else ("##", heading)
     text = re.sub(r"\s*\(continued\)$", "", text)
     return f"{hashes} {text} (continued)"
@@ -219,7 +215,7 @@ def _kept_together(pieces: list[_Piece], index: int) -> int:
     for piece in pieces[index + 1:]:
         if piece.kind == "notes":
             continue
-        item = piece.kind == "text" and bool(_ITEM.match(_src(piece.cell)))
+        item = piece.kind == "text" and bool(_ITEM.match(_source(piece.cell)))
         if _slide_type(piece.cell) in {"slide", "subslide"} or not (item or (text_ok and piece.kind == "text")):
             break
         total, text_ok = total + piece.height, False
@@ -259,7 +255,7 @@ def _pack(pieces: list[_Piece]) -> list:
             together = _kept_together(pieces, index)
             if together <= BUDGET - estimate(_continued(heading)):
                 need = together
-        level = len(_HEAD.match(piece.heading).group(1)) if piece.kind == "heading" else None
+        level = len(HEADING_LINE.match(piece.heading).group(1)) if piece.kind == "heading" else None
         starts = kind in {"slide", "subslide"}
         keep = state["title"] and state["used"] + piece.height <= BUDGET  # objectives stay on the title slide
         if level is not None and level <= 2 and not starts and state["used"] and not keep:
@@ -340,7 +336,7 @@ def split_at_headings(nb) -> bool:
         if cell.get("cell_type") != "markdown":
             cells.append(cell)
             continue
-        parts = re.split(r"(?m)^(?=#{1,3}\s+\S)", _src(cell))
+        parts = re.split(r"(?m)^(?=#{1,3}\s+\S)", _source(cell))
         parts = [p for p in parts if p.strip()] or [""]
         for number, part in enumerate(parts):
             new = nbformat.from_dict({**cell, "source": part.strip("\n"),

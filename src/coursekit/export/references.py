@@ -15,19 +15,14 @@ import re
 
 import nbformat
 
-from coursekit.export.slidefit import blocks
+from coursekit.course.notebooks import source as _source
+from coursekit.export.slidefit import HEADING_LINE, blocks
 
 __all__ = ["short_sources", "split_caption", "references_in", "gather_sources", "unique_references"]
 
 _SOURCES = re.compile(r"^(#{1,3})\s*(Sources|References|Bibliography|Works cited)\b.*$", re.I | re.M)
 _CITATION = re.compile(r"(?:^|;\s+)([^;()]+?)\s+\(([^()]*)\)\.\s")
-_HEAD = re.compile(r"^(#{1,6})\s+(\S.*?)\s*#*\s*$")
 _REFERENCE = re.compile(r"\((?:[^()]*\d{4}|n\.\s?d\.)[^()]*\)|https?://|^`[^`]+`:")
-
-
-def _src(cell) -> str:
-    source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else source
 
 
 def short_sources(text: str, limit: int = 3) -> str:
@@ -67,7 +62,7 @@ def references_in(text: str, refs: list[str]) -> None:
     ['Dawn (2022). T.', 'Geo (n.d.). U.']
     """
     for block in blocks(text):
-        if _HEAD.match(block):
+        if HEADING_LINE.match(block):
             continue
         listed = re.match(r"\s*([-*+]|\d+[.)])\s+", block)
         item = re.sub(r"^\s*([-*+]|\d+[.)])\s+", "", block).strip()
@@ -97,10 +92,10 @@ def gather_sources(cells) -> tuple[list, list[str]]:
                 for output in cell.get("outputs", []):
                     references_in("".join(output.get("data", {}).get("text/markdown", "")), refs)
             continue
-        parts, keep = re.split(r"(?m)^(?=#{1,6}\s)", _src(cell)), []
+        parts, keep = re.split(r"(?m)^(?=#{1,6}\s)", _source(cell)), []
         for part in parts:
             first = part.splitlines()[0] if part.strip() else ""
-            head = _HEAD.match(first)
+            head = HEADING_LINE.match(first)
             if head and _SOURCES.match(first):
                 level = len(head.group(1))
             elif head and level is not None and len(head.group(1)) <= level:

@@ -19,7 +19,7 @@ import html as htmllib
 import math
 import re
 
-__all__ = ["estimate", "blocks", "output_height", "table_rows", "table_height", "table_chunks",
+__all__ = ["estimate", "blocks", "HEADING_LINE", "output_height", "table_rows", "table_height", "table_chunks",
            "text_lines", "BUDGET", "HEADING", "BODY_CPL", "BODY_LINE", "PRE_CPL", "PRE_LINE", "REF_CPL", "REF_LINE"]
 
 # The frame: reveal's 1280×720 slide, 26 px body text (coursekit-slides.css). The budget
@@ -33,7 +33,7 @@ HEADING = {1: (30, 72), 2: (50, 58), 3: (62, 46), 4: (80, 40)}  # cpl, px per li
 KEY_ROWS = 8          # a table longer than MAX_TABLE_SLIDES slides shows this many rows
 MAX_TABLE_SLIDES = 3
 
-_HEAD = re.compile(r"^(#{1,6})\s+(\S.*?)\s*#*\s*$")
+HEADING_LINE = re.compile(r"^(#{1,6})\s+(\S.*?)\s*#*\s*$")  # a Markdown heading
 
 
 def text_lines(text: str, cpl: int) -> int:
@@ -56,7 +56,7 @@ def blocks(markdown: str) -> list[str]:
     for line in markdown.splitlines():
         if line.lstrip().startswith("```"):
             fence = not fence
-        starts = not fence and (_HEAD.match(line) or re.match(r"\s{0,3}([-*+]|\d+[.)])\s", line))
+        starts = not fence and (HEADING_LINE.match(line) or re.match(r"\s{0,3}([-*+]|\d+[.)])\s", line))
         if not fence and not line.strip():
             if current:
                 blocks.append("\n".join(current))
@@ -66,7 +66,7 @@ def blocks(markdown: str) -> list[str]:
             blocks.append("\n".join(current))
             current = []
         current.append(line)
-        if not fence and _HEAD.match(line):
+        if not fence and HEADING_LINE.match(line):
             blocks.append("\n".join(current))
             current = []
     if current:
@@ -82,7 +82,7 @@ def estimate(markdown: str) -> int:
     """
     total = 0
     for block in blocks(markdown):
-        head = _HEAD.match(block)
+        head = HEADING_LINE.match(block)
         if head:
             cpl, px = HEADING.get(len(head.group(1)), HEADING[4])
             total += text_lines(head.group(2), cpl) * px + 14
