@@ -442,3 +442,18 @@ def test_learner_guides_become_pages_and_links_point_at_them(tmp_path):
     out = tmp_path / "build" / "slides"
     text = export.render_slides(path, out_dir=out, pages=learner_pages(root, tmp_path / "build"))
     assert 'href="../learners/glossary.html#fatf"' in text
+
+
+@pytest.mark.parametrize("kind", ["slides", "handout"])
+def test_a_generated_dollar_shows_as_a_dollar_sign_in_exports(kind):
+    from coursekit.data import markdown_text
+
+    text = markdown_text("The pipeline was costed at about $2bn; the mill at $1.62 billion.")
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# Costs"),
+        nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output("display_data",
+                                                                   {"text/markdown": text})])])
+    html = (export.render_slides if kind == "slides" else export.render_handout)(nb, name="costs")
+    shown = re.sub(r"<[^>]+>", "", html).replace("&#36;", "$")
+    assert "about $2bn" in shown and "at $1.62 billion" in shown
+    assert "\\$" not in shown   # nbconvert would show JupyterLab's spelling raw

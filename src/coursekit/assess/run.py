@@ -17,7 +17,7 @@ from pathlib import Path
 
 from coursekit.assess.model import Options, Submission
 from coursekit.assess.notes import Limits, cell_note, start_failed_note, truncated_note, where
-from coursekit.assess.readout import decode_nodes, plant_reader, read_values, run_tests, outputs_of_test
+from coursekit.assess.readout import decode_nodes, outputs_of_test, plant_reader, read_values, run_tests
 from coursekit.assess.slots import Paths, Slot, hidden, own, prepare_workdir
 from coursekit.course import defaults
 

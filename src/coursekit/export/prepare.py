@@ -110,6 +110,35 @@ def _secret_cells(nb) -> list[bool]:
         return [any(w in _source(c).upper() for w in ("SOLUTION", "HIDDEN TESTS")) for c in nb.cells]
 
 
+# data.markdown_text writes a dollar as two backslashes and the sign, the one spelling JupyterLab
+# shows as a dollar. nbconvert renders it "\$": right where MathJax runs (processEscapes turns
+# it into a plain sign that is never maths), shown raw where it does not. So a page without
+# maths gets the sign as an HTML entity instead. (A span around it would not do: nbconvert's
+# embed_images rendering moves an inline element's text out of the element.)
+_LAB_DOLLAR = "\\\\$"
+EXPORT_DOLLAR = "&#36;"
+
+
+def export_dollars(nb) -> None:
+    r"""Show JupyterLab's safe dollar (``\\$`` in Markdown outputs) as a dollar sign in an export.
+
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(outputs=[
+    ...     nbformat.v4.new_output("display_data", {"text/markdown": "about \\\\$2bn"})])])
+    >>> export_dollars(nb); nb.cells[0].outputs[0].data["text/markdown"]
+    'about &#36;2bn'
+    """
+    if needs_math(nb):
+        return  # MathJax will show "\$" as a dollar sign
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data") or {}
+            text = data.get("text/markdown")
+            if isinstance(text, list):
+                text = "".join(text)
+            if isinstance(text, str) and _LAB_DOLLAR in text:
+                data["text/markdown"] = text.replace(_LAB_DOLLAR, EXPORT_DOLLAR)
+
+
 def visible_cells(nb, hidden: frozenset[str], *, notes: bool):
     """Return (original index, cell) for the cells kept, and drop the others from ``nb``."""
     kept = []

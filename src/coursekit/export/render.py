@@ -35,6 +35,7 @@ from coursekit.export.prepare import (
     REMOVE_OUTPUT_TAGS,
     ExportWarning,
     check_alt,
+    export_dollars,
     lesson_title,
     needs_math,
     rewrite_links,
@@ -171,6 +172,7 @@ def render_slides(notebook, *, assets: str = "assets", name: str | None = None,
     nb, path = _as_notebook(notebook)
     name, title, course, source_dir, strict = _context(nb, path, name, title, source_dir, strict)
     kept = visible_cells(nb, HIDDEN_IN_SLIDES, notes=True)
+    export_dollars(nb)
     check_alt(kept, name, strict=strict)
     decklayout.split_at_headings(nb)
     title_slide(nb, title)
@@ -203,6 +205,7 @@ def render_handout(notebook, *, assets: str = "assets", name: str | None = None,
     nb, path = _as_notebook(notebook)
     name, title, course, source_dir, strict = _context(nb, path, name, title, source_dir, strict)
     kept = visible_cells(nb, HIDDEN_IN_HANDOUTS, notes=False)
+    export_dollars(nb)
     check_alt(kept, name, strict=strict)
     decklayout.lay_out_handout(nb, with_code=with_code)
     exporter = _exporter("handout")
