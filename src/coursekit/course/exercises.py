@@ -177,7 +177,7 @@ def notebook_questions(nb, name: str) -> tuple[str, tuple[Question, ...]]:
     ...                 {"cell_type": "raw", "source": "# END QUESTION"}]}
     >>> fmt, qs = notebook_questions(nb, "demo")
     >>> fmt, [(q.id, q.kind, q.points) for q in qs]
-    ('otter', [('q1', 'manual', 1.0)])
+    ('otter', [('q1', 'manual', 0.0)])
     """
     from coursekit.course.solutions import cell_roles
 
