@@ -73,9 +73,7 @@ def strip_speaker_notes(nb):
 
 
 def _heading(path: Path) -> str:
-    import nbformat
-
-    nb = nbformat.read(path, as_version=4)
+    nb = read_notebook(path)
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             for line in cell.source.splitlines():

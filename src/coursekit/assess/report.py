@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from coursekit.course.files import read_notebook
 from coursekit.errors import CourseError
 
 __all__ = ["check_output_folder", "write_report", "check_outputs", "Carried", "page_path",
@@ -175,15 +176,14 @@ def _fmt(points):
 
 def _titles_and_tasks(sets) -> tuple[dict, dict]:
     """Each set's title, and each question's task as its notebook names it ("Task 2.1")."""
-    import nbformat
 
     from coursekit.assess.submissions import task_label
 
     titles, tasks = {}, {}
     for s in sets:
         try:
-            nb = nbformat.read(s.notebook, as_version=4)
-        except Exception:
+            nb = read_notebook(s.notebook)
+        except CourseError:
             titles[s.name] = s.name
             continue
         first = next((c.source for c in nb.cells if c.cell_type == "markdown"), "")

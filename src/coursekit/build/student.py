@@ -15,7 +15,15 @@ from pathlib import Path
 
 from coursekit.build.library import library_digest
 from coursekit.build.plan import Job
-from coursekit.course.files import TMP_SUFFIX, digest_file, digest_text, is_temporary, swap_in
+from coursekit.course.files import (
+    TMP_SUFFIX,
+    digest_file,
+    digest_text,
+    is_temporary,
+    read_notebook,
+    swap_in,
+    write_notebook,
+)
 from coursekit.course.model import KEY_FILE, STUDENT_DIR, TOC_FILE, Course
 from coursekit.errors import CourseError
 
@@ -79,7 +87,6 @@ def write_student_release(root: Path, out: Path, lessons: list[Job]) -> tuple[st
         CourseError: a speaker-notes cell is left in a student notebook
             (:func:`coursekit.assess.leaks.notes_leaks`); the previous release is kept.
     """
-    import nbformat
 
     from coursekit.assess.leaks import notes_leaks
     from coursekit.assess.release import release_sets, strip_speaker_notes, student_readme
@@ -92,7 +99,7 @@ def write_student_release(root: Path, out: Path, lessons: list[Job]) -> tuple[st
         notebooks.mkdir()
         for job in lessons:
             source = out / job.outputs[0]
-            nbformat.write(strip_speaker_notes(nbformat.read(source, as_version=4)),
+            write_notebook(strip_speaker_notes(read_notebook(source)),
                            notebooks / Path(job.outputs[0]).name)
         _copy_course_files(root, staging)
         detail = f"{len(lessons)} lesson(s), data/"
@@ -106,7 +113,7 @@ def write_student_release(root: Path, out: Path, lessons: list[Job]) -> tuple[st
         entries = [e for e in read_toc(root) if e["file"] in built]
         (staging / "README.md").write_text(student_readme(staging, entries), encoding="utf-8")
         leaks = [leak for path in sorted(staging.rglob("*.ipynb"))
-                 for leak in notes_leaks(nbformat.read(path, as_version=4),
+                 for leak in notes_leaks(read_notebook(path),
                                          path.relative_to(staging).as_posix())]
         if leaks:
             raise CourseError("the student release would hold instructor material: "

@@ -65,13 +65,12 @@ def _kernel_stderr():
 
 def _from_cache(nb, cached_path: Path) -> bool:
     """Copy the outputs of the cached run into ``nb``; False when there is no usable entry."""
-    import nbformat
 
     if not cached_path.is_file():
         return False
     try:
-        cached = nbformat.read(cached_path, as_version=4)
-    except Exception:  # a damaged cache entry is only a miss
+        cached = read_notebook(cached_path)
+    except CourseError:  # a damaged cache entry is only a miss
         return False
     mine = [c for c in nb.cells if c.cell_type == "code"]
     theirs = [c for c in cached.cells if c.cell_type == "code"]

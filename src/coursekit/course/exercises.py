@@ -46,6 +46,7 @@ from pathlib import Path
 
 from coursekit.answers import KINDS
 from coursekit.checks import build_keys
+from coursekit.course.files import read_yaml
 from coursekit.errors import CourseError
 
 __all__ = ["Question", "ExerciseSet", "discover", "load_set", "build_exercise_keys",
@@ -216,7 +217,6 @@ def load_set(notebook: str | os.PathLike[str]) -> ExerciseSet:
         CourseError: the answers file is missing, not YAML, or a question lacks what grading
             needs (the message names the file and the question).
     """
-    import yaml
 
     notebook = Path(notebook)
     answers = notebook.parent / "answers" / f"{notebook.stem}.yml"
@@ -226,13 +226,10 @@ def load_set(notebook: str | os.PathLike[str]) -> ExerciseSet:
             if not questions:
                 raise CourseError(f"{notebook}: an {fmt} notebook with no graded cell or question.")
             return ExerciseSet(notebook.stem, notebook, answers, questions, fmt)
-    try:
-        spec = yaml.safe_load(answers.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    if not answers.is_file():
         raise CourseError(f"{notebook}: its answers file {answers} is missing. Every exercise "
-                          "set needs one (see docs/instructor-workflow.md).") from None
-    except yaml.YAMLError as exc:
-        raise CourseError(f"{answers}: not valid YAML ({exc}). Fix the indentation or quoting.") from None
+                          "set needs one (see docs/instructor-workflow.md).")
+    spec = read_yaml(answers)
     if not isinstance(spec, dict) or not spec:
         raise CourseError(f"{answers}: expected a mapping of question ids to their answers.")
     seen: dict = {}

@@ -4,8 +4,11 @@ The templates live in ``templates/pages/``; autoescaping is on, so every value a
 (a student's file name, a message) is HTML-escaped unless a template marks it safe, and an
 undefined name is an error rather than an empty string.
 
->>> "&lt;b&gt;" in render("feedback.html.j2", **example_feedback(student="<b>.ipynb"))
-True
+>>> page = render("feedback.html.j2", csp="default-src 'none'", style="", heading="01 · Timeline",
+...               student="<b>.ipynb", warning="", earned="0", auto_max="2", manual=0, rows=[],
+...               notes=[], protection="guard")
+>>> "&lt;b&gt;.ipynb" in page, "<b>" in page
+(True, False)
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["render", "TEMPLATES", "example_feedback"]
+__all__ = ["render", "TEMPLATES"]
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "pages"
 
@@ -30,11 +33,3 @@ def _environment():
 def render(name: str, **context) -> str:
     """Render template ``name`` from ``templates/pages/`` with ``context``."""
     return _environment().get_template(name).render(**context)
-
-
-def example_feedback(**overrides) -> dict:
-    """A minimal context for ``feedback.html.j2`` (for examples and tests)."""
-    context = {"csp": "default-src 'none'", "style": "", "heading": "01-timeline · Timeline",
-               "student": "alice.ipynb", "banner": "", "earned": "0", "auto_max": "2",
-               "manual": 0, "rows": [], "notes": [], "protection": "guard", "warning": ""}
-    return {**context, **overrides}

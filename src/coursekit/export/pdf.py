@@ -18,6 +18,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from coursekit.course import defaults
 from coursekit.course.files import atomic_write_bytes
 from coursekit.errors import NotebookError
 
@@ -67,7 +68,7 @@ class PdfPrinter:
         NotebookError: no browser, or it failed to start or to print.
     """
 
-    def __init__(self, chromium: str | None = None, timeout: float = 120):
+    def __init__(self, chromium: str | None = None, timeout: float = defaults.PDF_TIMEOUT):
         self.chromium = chromium or find_chromium()
         if self.chromium is None:
             raise NotebookError("No Chromium to print PDFs with: install it (apt-get install "
@@ -236,7 +237,7 @@ WAIT_FOR_PAGE = """new Promise(function (done) {
 
 
 def print_pdf(html_path: str | os.PathLike[str], pdf_path: str | os.PathLike[str], *,
-              chromium: str | None = None, timeout: int = 120) -> Path:
+              chromium: str | None = None, timeout: float = defaults.PDF_TIMEOUT) -> Path:
     """Print an HTML file to PDF with the machine's headless Chromium, offline.
 
     nbconvert's ``webpdf`` downloads its own browser, which fails offline; this uses the one

@@ -5,8 +5,8 @@ alt text is an error inside the course (the lint demands alt text) and with ``st
 any other notebook it gets a placeholder that says the description is missing, and a warning
 that names the cell and the image.
 
->>> course_title("/nonexistent") is None
-True
+>>> lesson_title(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# 03 · Defence")]))
+'03 · Defence'
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from coursekit.export.pagechecks import MISSING_ALT
 from coursekit.plots import is_generic_alt
 
 __all__ = ["ExportWarning", "visible_cells", "title_slide", "check_alt", "needs_math",
-           "rewrite_links", "lesson_title", "course_title", "HIDDEN_IN_SLIDES", "HIDDEN_IN_HANDOUTS",
+           "rewrite_links", "lesson_title", "export_dollars", "HIDDEN_IN_SLIDES", "HIDDEN_IN_HANDOUTS",
            "REMOVE_INPUT_TAGS", "REMOVE_OUTPUT_TAGS"]
 
 # Cells left out of the slides and of the handouts, by tag. Solutions are also recognised by
@@ -270,20 +270,6 @@ def rewrite_links(text: str, *, notebook_suffix: str, source_dir: Path | None,
         return f'<a{before}href="{htmllib.escape(new)}"{after}>{inner}</a>'
 
     return _ANCHOR.sub(replace, text)
-
-
-def course_title(root: str | os.PathLike[str] | None) -> str | None:
-    """The course's title (``title:`` in ``notebooks/toc.yml``), or None outside a course."""
-    import yaml
-
-    if root is None:
-        return None
-    try:
-        doc = yaml.safe_load((Path(root) / "notebooks" / "toc.yml").read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
-        return None
-    title = doc.get("title") if isinstance(doc, dict) else None
-    return str(title).strip() if title else None
 
 
 def lesson_title(nb, path: Path | None = None, root: str | os.PathLike[str] | None = None) -> str:

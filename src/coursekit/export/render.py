@@ -21,7 +21,7 @@ import copy
 import os
 from pathlib import Path
 
-from coursekit.course.files import atomic_write_text
+from coursekit.course.files import atomic_write_text, read_notebook
 from coursekit.course.model import course_title
 from coursekit.errors import CourseError, NotebookError
 from coursekit.export import decklayout
@@ -98,14 +98,8 @@ def _finish(text: str, name: str) -> str:
 
 
 def _as_notebook(notebook):
-    import nbformat
-
     if isinstance(notebook, (str, os.PathLike)):
-        path = Path(notebook)
-        try:
-            return nbformat.read(path, as_version=4), path
-        except Exception as exc:  # nbformat raises several types for a broken file
-            raise NotebookError(f"{path}: cannot be read as a notebook ({exc}).") from None
+        return read_notebook(notebook), Path(notebook)
     return copy.deepcopy(notebook), None
 
 

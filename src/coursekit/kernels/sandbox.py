@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from coursekit.course import defaults
 from coursekit.kernels.kernelside import PRELOAD, drop_privileges, guard, limit_resources, preload
 
 __all__ = ["Isolation", "detect", "kernel_command", "bwrap_prefix", "kernel_env", "guard",
@@ -274,7 +275,8 @@ def kernel_env(workdir: Path) -> dict[str, str]:
 
 
 def kernel_command(isolation: Isolation, *, workdir: Path, cwd: Path, hide, keep,
-                   memory_mb: int = 4096, file_mb: int = 256, uid: int | None = None,
+                   memory_mb: int = defaults.MEMORY_MB, file_mb: int = defaults.FILE_MB,
+                   uid: int | None = None,
                    etc: Path | None = None) -> list[str]:
     """Return the command that starts one submission's kernel (``{connection_file}`` unfilled).
 
@@ -349,7 +351,7 @@ def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     split = argv.index("--") if "--" in argv else len(argv)
     parser = argparse.ArgumentParser(prog="python -m coursekit.kernels.sandbox")
-    parser.add_argument("--memory-mb", type=int, default=4096)
+    parser.add_argument("--memory-mb", type=int, default=defaults.MEMORY_MB)
     parser.add_argument("--file-mb", type=int, default=256)
     parser.add_argument("--guard-write", action="append", default=[])
     parser.add_argument("--guard-hide", action="append", default=[])
