@@ -77,42 +77,13 @@ print(json.dumps(found))
 """
 
 
-def _nbg(cell, **meta):
-    cell.metadata["nbgrader"] = {"grade": False, "solution": False, "locked": False,
-                                 "schema_version": 3, **meta}
-    return cell
-
-
 def instructor_notebook():
-    """The instructor's problem set, in the shape of nbgrader's ps1/problem1 (written anew)."""
-    md, code = v4.new_markdown_cell, v4.new_code_cell
-    cells = [
-        _nbg(md("Read the table of visits first."), grade_id="intro", locked=True),
-        md("## Part A (2 points)\nWrite `gap(a, b)`, the years between two visits."),
-        _nbg(code('def gap(a, b):\n    """Years from a to b."""\n    ### BEGIN SOLUTION\n'
-                  '    return b - a\n    ### END SOLUTION'), grade_id="gap", solution=True),
-        _nbg(code("assert gap(1999, 2022) == 23\n### BEGIN HIDDEN TESTS\n"
-                  "assert gap(1974, 2022) == 48\n### END HIDDEN TESTS"),
-             grade_id="gap_tests", grade=True, points=2),
-        md("## Part B (1 point)\nWrite `span(rows)`, the years from the first to the last."),
-        # metadata only, no markers: nbgrader replaces the whole cell with its stub
-        _nbg(code("def span(rows):\n    return max(rows) - min(rows)"), grade_id="span",
-             solution=True),
-        _nbg(code("assert span([1999, 2022]) == 23"), grade_id="span_tests", grade=True, points=1),
-        md("## Part C (1 point)\nSay in words why the timing mattered."),
-        _nbg(md("The talks fell on the first day of the invasion of Ukraine."),
-             grade_id="timing", solution=True, grade=True, points=1),
-        md("## Part D (2 points)\nUse `gap` on a case of your own."),
-        _nbg(code("def decade_gap():\n    return gap(2012, 2022)"), grade_id="own_case",
-             solution=True, grade=True, points=2),
-        _nbg(md("## Part E (4 points)\nCompare the two visits' agendas."), grade_id="agendas",
-             task=True, locked=True, points=4),
-    ]
-    nb = v4.new_notebook(cells=cells)
+    """The instructor's problem set, in the shape of nbgrader's ps1/problem1 (tests/foreign_notebooks.py)."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from foreign_notebooks import nbgrader_notebook
+
     # python3: the kernel name nbgrader's own venv has (its native kernel)
-    nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python",
-                                 "name": "python3"}
-    return nb
+    return nbgrader_notebook(kernel="python3")
 
 
 def submission(released, kind: str):

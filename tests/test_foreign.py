@@ -16,6 +16,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from foreign_notebooks import nbgrader_notebook, otter_notebook, raw_cell
 
 from coursekit.assess.leaks import scan_keys, scan_notebook
 from coursekit.assess.needles import answer_needle, count
@@ -27,85 +28,6 @@ from coursekit.course.solutions import cell_roles, notebook_format, secret_lines
 from coursekit.errors import CourseError
 
 v4 = nbformat.v4
-
-
-def _nbg(cell, **meta):
-    cell.metadata["nbgrader"] = {"grade": False, "solution": False, "locked": False,
-                                 "schema_version": 3, **meta}
-    return cell
-
-
-def nbgrader_notebook():
-    """A problem set in the shape of nbgrader's ps1/problem1 (its cells, written anew)."""
-    md, code = v4.new_markdown_cell, v4.new_code_cell
-    cells = [
-        _nbg(md("Read the table of visits first."), grade_id="intro", locked=True),
-        md("## Part A (2 points)\nWrite `gap(a, b)`, the years between two visits."),
-        _nbg(code('def gap(a, b):\n    """Years from a to b."""\n    ### BEGIN SOLUTION\n'
-                  '    return b - a\n    ### END SOLUTION'), grade_id="gap", solution=True),
-        _nbg(code("assert gap(1999, 2022) == 23\n### BEGIN HIDDEN TESTS\n"
-                  "assert gap(1974, 2022) == 48\n### END HIDDEN TESTS"),
-             grade_id="gap_tests", grade=True, points=2),
-        md("## Part B (1 point)\nWrite `span(rows)`."),
-        # metadata only, no markers: nbgrader replaces the whole cell
-        _nbg(code("def span(rows):\n    return max(rows) - min(rows)"), grade_id="span",
-             solution=True),
-        _nbg(code("assert span([1999, 2022]) == 23"), grade_id="span_tests", grade=True, points=1),
-        md("## Part C (1 point)\nSay in words why the timing mattered."),
-        _nbg(md("The talks fell on the first day of the invasion of Ukraine."),
-             grade_id="timing", solution=True, grade=True, points=1),
-        md("## Part D (2 points)\nUse `gap` on a case of your own."),
-        _nbg(code("def decade_gap():\n    return gap(2012, 2022)"), grade_id="own_case",
-             solution=True, grade=True, points=2),
-        _nbg(md("## Part E (4 points)\nCompare the two visits' agendas."), grade_id="agendas",
-             task=True, locked=True, points=4),
-    ]
-    nb = v4.new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {"display_name": "Python", "language": "python", "name": "python"}
-    return nb
-
-
-def _raw(text):
-    return v4.new_raw_cell(text)
-
-
-def otter_notebook():
-    """An assignment in the shape of otter-grader's tutorial notebook (written anew)."""
-    md, code = v4.new_markdown_cell, v4.new_code_cell
-    cells = [
-        _raw("# ASSIGNMENT CONFIG\nrequirements: requirements.txt\ngenerate: true"),
-        md("# Visits\nAnswer each question."),
-        code("import math\nprint('instructor check')  # IGNORE\n# BEGIN IGNORE\nrehearse = 1\n# END IGNORE"),
-        _raw("# BEGIN QUESTION\nname: q1\npoints: 2"),
-        md("**Question 1:** Write `gap` returning the years between two visits."),
-        _raw("# BEGIN SOLUTION"),
-        code("def gap(a, b):\n    return b - a # SOLUTION"),
-        _raw("# END SOLUTION"),
-        _raw("# BEGIN TESTS"),
-        code("gap(1999, 2022) == 23"),
-        code("# HIDDEN\ngap(1974, 2022) == 48"),
-        _raw("# END TESTS"),
-        _raw("# END QUESTION"),
-        _raw("# BEGIN QUESTION\nname: q2"),
-        md("**Question 2:** Put the visit's share in `share` and the partner in `partner`."),
-        _raw("# BEGIN SOLUTION"),
-        code('# BEGIN SOLUTION NO PROMPT\nshare = 100 * 49 / 200\npartner = "Moscow"\n'
-             '# END SOLUTION\n""" # BEGIN PROMPT\nshare = ...\npartner = ...\n""" # END PROMPT\nshare'),
-        _raw("# END SOLUTION"),
-        _raw("# BEGIN TESTS"),
-        code("# HIDDEN\nassert partner.lower() == 'moscow'\nassert abs(share - 24.5) < 0.01"),
-        _raw("# END TESTS"),
-        _raw("# END QUESTION"),
-        _raw("# BEGIN QUESTION\nname: q3\nmanual: true\npoints: 3"),
-        md("**Question 3:** What does the timing of the visit tell us?"),
-        _raw("# BEGIN SOLUTION"),
-        md("**SOLUTION:** the meeting came a day after the invasion order was given."),
-        _raw("# END SOLUTION"),
-        _raw("# END QUESTION"),
-    ]
-    nb = v4.new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
-    return nb
 
 
 def _set(tmp_path: Path, name: str, nb) -> Path:
@@ -256,7 +178,7 @@ def test_an_otter_solution_cell_without_a_marked_line_is_refused(tmp_path):
 
 def test_an_unknown_otter_delimiter_is_refused(tmp_path):
     nb = otter_notebook()
-    nb.cells.insert(5, _raw("# BEGIN HINTS"))
+    nb.cells.insert(5, raw_cell("# BEGIN HINTS"))
     _refused(tmp_path, nb, "cell 5", "no otter delimiter")
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from foreign_notebooks import nbgrader_notebook, otter_notebook
 from grading import FAST, MODES, by_question, grade, save
-from test_foreign import nbgrader_notebook, otter_notebook
 
 from coursekit.assess.release import release_sets
 
