@@ -18,6 +18,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from grading import make_course
 
 from coursekit.assess.release import release_sets
 from coursekit.checks import normalise
@@ -99,11 +100,7 @@ def space():
 
 @pytest.fixture(scope="module")
 def release(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("course")
-    shutil.copytree(ROOT / "data", root / "data")
-    shutil.copytree(ROOT / "exercises", root / "exercises",
-                    ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-    release_sets(root / "exercises", root / "release")
+    root = make_course(tmp_path_factory.mktemp("course"))  # data, exercises and their release
     return root / "release"
 
 

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 from pathlib import Path
 
 import nbformat
 import pytest
+from grading import make_course
 
 from coursekit.assess.grade import Options, grade_folder, write_report
-from coursekit.assess.release import release_sets
 from coursekit.kernels.sandbox import MAX_TASKS, Isolation, detect, limits_in_force
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,11 +28,7 @@ MEMORY_MB = 2048  # the test's limit; three children of 800 MB go past it togeth
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("course")
-    shutil.copytree(ROOT / "data", root / "data")
-    shutil.copytree(ROOT / "exercises", root / "exercises",
-                    ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-    release_sets(root / "exercises", root / "release")
+    root = make_course(tmp_path_factory.mktemp("course"))  # data, exercises and their release
     return root
 
 
