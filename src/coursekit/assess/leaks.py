@@ -20,6 +20,9 @@ Places searched: every cell's source, outputs (text, HTML, data), tags and metad
 attachments (base64 payloads are decoded and searched; images are also compared with the
 instructor's outputs) and the notebook's metadata. The scan fails closed: a cell it cannot
 read, or an instructor cell it cannot classify, raises instead of reporting "clean".
+An otter question's self-check cell (marked ``{"coursekit": {"selfcheck": "q1"}}``) is
+measured against that question's public tests and their recorded outputs only, so a hidden
+test, a model answer or a hidden test's expected value in it is a leak like anywhere else.
 A string the question text itself already holds (outside
 solution regions) is not a leak: only what the release would add counts. An attachment is
 searched even when it is the instructor's own: a question must not carry its answer.
@@ -54,6 +57,7 @@ from coursekit.assess.needles import (
     squash,
 )
 from coursekit.assess.places import decoded, payloads, readable, strings
+from coursekit.course.otterchecks import public_tests, selfcheck_question
 from coursekit.course.solutions import cell_roles, secret_cells, student_cells
 
 __all__ = ["Leak", "scan_notebook", "scan_keys", "scan_graded_hashes", "answer_strings",
@@ -256,7 +260,11 @@ def scan_notebook(student, instructor, answers=(), name: str = "notebook") -> li
     readable(instructor, name)
     student = nbformat.from_dict(student)
     instructor = nbformat.from_dict(instructor)
-    cell_roles(instructor, name)  # every cell classified, or the release stops here
+    roles = cell_roles(instructor, name)  # every cell classified, or the release stops here
+    # A self-check cell may hold its question's public tests and their recorded outputs, which
+    # otter shows students too; measured against those alone, anything hidden in it is a leak.
+    public = {q: "\n".join(f"{code}\n{want or ''}" for code, want in tests)
+              for q, tests in public_tests(instructor, roles).items()}
     needles = _needles(instructor, answers, name)
     originals = {cell_id(c, i): c for i, c in enumerate(instructor.cells)}
     expected = {cell_id(instructor.cells[i], i): text for i, _, text, _ in
@@ -268,7 +276,12 @@ def scan_notebook(student, instructor, answers=(), name: str = "notebook") -> li
         if isinstance(source, list):
             source = "".join(source)
         original = originals.get(str(cell.get("id")))
-        leaks += _compare(f"{where} source", [source], [expected.get(str(cell.get("id")), "")], needles)
+        checked = selfcheck_question(cell)
+        if checked is not None and checked not in public:
+            leaks.append(Leak(where, f"a self-check cell for {checked!r}, which has no public "
+                              "tests (the release writes none there)"))
+        baseline = public.get(checked, "") if checked is not None else expected.get(str(cell.get("id")), "")
+        leaks += _compare(f"{where} source", [source], [baseline], needles)
         for number, out in enumerate(cell.get("outputs", [])):
             leaks.append(Leak(f"{where} output {number}", "an output (the student version "
                               "must have none: the release clears them)"))
@@ -288,6 +301,7 @@ def scan_notebook(student, instructor, answers=(), name: str = "notebook") -> li
         # The question ids the release writes are its own words, not a leak ("context" in a
         # solution and in ex01.context-count); everything else in the metadata is searched.
         own = (metadata.get("coursekit") or {}).get("questions") or []
+        own = [*own, checked] if checked is not None else own
         leaks += _compare(f"{where} metadata", strings(metadata), [str(q) for q in own], needles)
         allowed = (original.get("attachments", {})
                    if original is not None and original.cell_type == "markdown" else {})

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from coursekit.course import nbgrader, otter
+from coursekit.course import nbgrader, otter, otterchecks
 from coursekit.errors import CourseError
 
 __all__ = ["ROLES", "CellRole", "notebook_format", "foreign_roles", "foreign_student_cells",
@@ -94,6 +94,11 @@ def foreign_student_cells(nb, name: str, fmt: str):
     cells = nb.get("cells", [])
     roles = otter.roles(nb, name) if fmt == "otter" else []
     prompted: set = set()
+    # otter's check cell goes after the question's last cell (its END QUESTION); only
+    # questions with public tests get one, and none where the question says check_cell: false
+    public = otterchecks.public_tests(nb, roles) if fmt == "otter" else {}
+    ends = {role.question: index for index, role in enumerate(roles) if role.question in public
+            and role.config.get("check_cell", True) is not False}
     for index, cell in enumerate(cells):
         where, kind = f"{name}, cell {index}", cell.get("cell_type", "code")
         if fmt == "otter":
@@ -108,6 +113,9 @@ def foreign_student_cells(nb, name: str, fmt: str):
             if source is not None:
                 locks = {"editable": False, "deletable": False} if role.kind == "question" else {}
                 yield index, cell, (kind, source, locks)
+            if ends.get(role.question) == index:
+                yield None, {}, ("code", otterchecks.selfcheck_source(role.question, public[role.question]),
+                                 otterchecks.selfcheck_metadata(role.question))
         elif fmt == "nbgrader" and nbgrader.meta(cell):
             source = nbgrader.student_source(cell, where)
             yield index, cell, (kind, source, nbgrader.student_metadata(cell, source))
