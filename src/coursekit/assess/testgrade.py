@@ -9,7 +9,9 @@ the notebook in between:
    student's cells, with every read-only cell (tests, locked and task cells) put back from the
    instructor's source (hidden tests included) and a note for each one the student edited
    (its nbgrader ``checksum`` no longer matches); for otter, each question's tests (public and
-   hidden) run right after the question's last cell;
+   hidden) run right after the question's last cell, and the student's self-check cells
+   (:mod:`coursekit.course.otterchecks`) are never run: an edited one is noted, and changes
+   nothing;
 3. :func:`score` reads the run: an nbgrader test cell scores its points unless it raised (or
    wrote to stderr), or its value when it shows one (partial credit); an otter test scores its
    share of the question's points when it ran cleanly and showed what the instructor's run
@@ -28,7 +30,9 @@ import re
 from coursekit.course import nbgrader
 from coursekit.course.exercises import MANUAL
 from coursekit.course.notebooks import source as _text
+from coursekit.course.otterchecks import recorded_output, selfcheck_question
 from coursekit.course.solutions import cell_roles
+from coursekit.selftests import normal_output, shows_expected
 
 __all__ = ["identify", "grading_notebook", "score", "TEST_MARK"]
 
@@ -57,6 +61,7 @@ def identify(doc: dict, sets: list):
         seen.update(CHECK.findall(_text(cell)) if cell.get("cell_type") == "code" else [])
         marks = ((cell.get("metadata") or {}).get("coursekit") or {}).get("questions") or []
         seen.update(q for q in marks if isinstance(q, str))
+        seen.add(selfcheck_question(cell))
     scores = sorted(((len(seen & {q.id for q in s.questions}), s.name) for s in sets
                      if s.fmt != "coursekit"), reverse=True)
     if scores and scores[0][0] and (len(scores) == 1 or scores[0][0] > scores[1][0]):
@@ -84,20 +89,33 @@ def grading_notebook(exercise, instructor, submitted: dict) -> tuple[dict, list[
     from coursekit.assess.student import student_notebook
 
     name = f"{exercise.name}.ipynb"
-    released = {c.get("metadata", {}).get("nbgrader", {}).get("grade_id"): c
-                for c in student_notebook(exercise, instructor).cells}
+    student = student_notebook(exercise, instructor).cells
+    released = {c.get("metadata", {}).get("nbgrader", {}).get("grade_id"): c for c in student}
+    checks = {selfcheck_question(c): _text(c) for c in student if selfcheck_question(c)}
     roles = cell_roles(instructor, name)
     originals = {nbgrader.meta(c).get("grade_id"): (c, r) for c, r in zip(instructor.cells, roles, strict=True)}
     notes: list[str] = []
     cells = []
     for number, cell in enumerate(submitted.get("cells", []), start=1):
         cell = copy.deepcopy(cell)
+        if isinstance(cell.get("metadata"), dict):
+            cell["metadata"].pop(TEST_MARK, None)   # only this module marks tests, never a student
         cell["source"] = _text(cell)  # a file stores it as a list of lines
         cell["outputs"] = [] if cell.get("cell_type") == "code" else cell.get("outputs")
         if cell.get("outputs") is None:
             cell.pop("outputs", None)
         grade_id = nbgrader.meta(cell).get("grade_id")
-        if exercise.fmt == "nbgrader" and grade_id in originals:
+        checked = selfcheck_question(cell) if exercise.fmt == "otter" else None
+        if checked is not None:
+            # A self-check is the student's to run, never the grader's: whatever it holds now
+            # (edited, or rewritten to print "passed" or to set an answer) is not run.
+            if _text(cell).strip() != checks.get(checked, "").strip():
+                notes.append(f"Cell {number} (the self-check of {checked}) is read-only and was "
+                             "edited; the grader does not run self-checks (it runs the "
+                             "instructor's tests), so the edit changed nothing.")
+            cell["source"] = f"# the self-check of {checked}: not run at grading"
+            _mark(cell, question=checked, kind="selfcheck")
+        elif exercise.fmt == "nbgrader" and grade_id in originals:
             original, role = originals[grade_id]
             if role.kind in ("test", "locked"):
                 mine = released.get(grade_id)
@@ -126,14 +144,14 @@ def _otter_tests(exercise, instructor, roles, cells):
     tests: dict[str, list] = {}
     for cell, role in zip(instructor.cells, roles, strict=True):
         if role.kind in ("test", "hidden-test"):
-            out = [o for o in cell.get("outputs", []) if o.get("output_type") == "execute_result"]
-            want = "".join(out[0].get("data", {}).get("text/plain", "")) if out else None
             mine = tests.setdefault(role.question, [])
-            mine.append((_text(cell), role.kind, want, points[role.question][len(mine)]))
+            mine.append((_text(cell), role.kind, recorded_output(cell), points[role.question][len(mine)]))
     last: dict[str, int] = {}
     for index, cell in enumerate(cells):
         marks = ((cell.get("metadata") or {}).get("coursekit") or {}).get("questions") or []
         checks = CHECK.findall(cell["source"]) if cell.get("cell_type") == "code" else []
+        mark = (cell.get("metadata") or {}).get(TEST_MARK)
+        checks += [mark["question"]] if isinstance(mark, dict) and mark.get("kind") == "selfcheck" else []
         for qid in [*marks, *checks]:   # coursekit's answer marks, or otter's check cell
             last[qid] = index
         if cell.get("cell_type") == "code":
@@ -166,12 +184,8 @@ def _failed(cell) -> str | None:
 
 
 def _value(cell) -> str | None:
-    for out in cell.get("outputs", []):
-        if out.get("output_type") == "execute_result":
-            text = "".join(out.get("data", {}).get("text/plain", ""))
-            # numpy 2 shows np.isclose(...) as np.True_; the recorded output says True
-            return {"np.True_": "True", "np.False_": "False"}.get(text, text)
-    return None
+    # numpy 2 shows np.isclose(...) as np.True_; the recorded output says True
+    return normal_output(recorded_output(cell))
 
 
 def score(exercise, executed: dict, student: str) -> list[dict]:
@@ -222,10 +236,8 @@ def score(exercise, executed: dict, student: str) -> list[dict]:
             if problem:
                 # a hidden test's error message may quote its expected value: never shown
                 failed.append(f"{label} failed" + ("" if "hidden" in label else f" ({problem})"))
-            elif exercise.fmt == "otter" and value != mark.get("want") and (
-                    mark.get("want") is not None or value not in (None, "True")):
-                # otter compares with the instructor's recorded output; with none recorded, a
-                # test that shows a value must show True (a bare expression test)
+            elif exercise.fmt == "otter" and not shows_expected(value, mark.get("want")):
+                # otter compares with the instructor's recorded output (the self-checks' rule)
                 failed.append(f"{label} did not show the expected value")
             elif exercise.fmt == "nbgrader" and value is not None:
                 try:
