@@ -46,6 +46,7 @@ BLOCKS = ("question", "prompt", "solution", "tests")
 _BOUNDARY = re.compile(r"^#\s+(begin|end)\s+(question|prompt|solution|tests)\s*$", re.I)
 _CONFIG = re.compile(r"^#\s+assignment\s+config\s*$", re.I)
 _IGNORE = re.compile(r"(##\s*ignore\s*##\s*|#\s*ignore\s*)", re.I)
+_MARKER = re.compile(r"\s*#\s?SOLUTION(\s+NO\s+PROMPT)?\s*$")
 _TEST_CONFIG = re.compile(r'(?:.\s*=\s*)?""?"?\s*#\s*BEGIN\s*TEST\s*CONFIG', re.I)
 
 
@@ -193,7 +194,8 @@ def solution_lines(cell, role: OtterRole) -> list[str]:
     if role.kind != "solution":
         return []
     kept = set(replace_solutions(text.split("\n"), "cell"))
-    return [line for line in text.split("\n") if line not in kept]
+    # the secret is the code, not otter's marker: "return b - a" leaks without "# SOLUTION"
+    return [_MARKER.sub("", line) or line for line in text.split("\n") if line not in kept]
 
 
 def student_source(cell, role: OtterRole, where: str) -> str | None:
