@@ -120,6 +120,17 @@ def _names(tree) -> list[str]:
     return seen
 
 
+def _failing_line(exc: BaseException, source: str, label: str) -> str | None:
+    """The line of the test that raised (the innermost frame of the test itself)."""
+    lineno, tb = None, exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == label:
+            lineno = tb.tb_lineno
+        tb = tb.tb_next
+    lines = source.split("\n")
+    return lines[lineno - 1].strip() if lineno and 0 < lineno <= len(lines) else None
+
+
 def _run(source: str, want: str | None, namespace: dict, label: str) -> _Outcome:
     """Run one public test in the student's namespace, as its cell would run."""
     try:
@@ -141,7 +152,11 @@ def _run(source: str, want: str | None, namespace: dict, label: str) -> _Outcome
         return _Outcome("undefined", getattr(exc, "name", None) or str(exc))
     except Exception as exc:  # noqa: BLE001  (any error of the student's code is feedback)
         message = str(exc).strip().split("\n")[0][:_MAX_SHOWN]
-        return _Outcome("error", f"{type(exc).__name__}: {message}" if message else type(exc).__name__)
+        detail = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+        if isinstance(exc, AssertionError) and not message:
+            detail += " (a check in the test found something other than what it expects)"
+        line = _failing_line(exc, source, label)
+        return _Outcome("error", detail + (f"\n  at the line:  {line}" if line and "\n" in source else ""))
     if errors.getvalue().strip():
         return _Outcome("error", "it wrote an error message: "
                         + errors.getvalue().strip().split("\n")[-1][:_MAX_SHOWN])
@@ -195,7 +210,7 @@ def check_public(question: str, tests, namespace: dict | None = None) -> None:
     if namespace is None:
         # the notebook's own variables: a self-check cell calls this at the top level
         namespace = sys._getframe(1).f_globals
-    tests = [(str(source), want) for source, want in tests]
+    tests = [(str(source).strip("\n"), want) for source, want in tests]
     outcomes = [_run(source, want, namespace, f"<public test {n} of {question}>")
                 for n, (source, want) in enumerate(tests, start=1)]
     for outcome in outcomes:

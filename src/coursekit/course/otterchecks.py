@@ -65,9 +65,17 @@ def _quoted(name: str) -> str:
     return f'"{name}"' if name.replace("-", "_").replace(".", "_").isidentifier() else repr(name)
 
 
+def _code(source: str) -> str:
+    # a test of several lines reads as written (check_public strips the framing newlines);
+    # repr where a triple-quoted string could not hold it as it is
+    if "\n" in source and '"""' not in source and "\\" not in source and not source.endswith('"'):
+        return f'"""\n{source}\n"""'
+    return repr(source)
+
+
 def selfcheck_source(question: str, tests) -> str:
     """The source of the self-check cell that runs ``tests`` (public only) for ``question``."""
-    rows = "".join(f"    ({source!r}, {want!r}),\n" for source, want in tests)
+    rows = "".join(f"    ({_code(source)}, {want!r}),\n" for source, want in tests)
     return (f"# Self-check of {question}: runs its public tests on your answer above. "
             "This cell is read-only.\n"
             f"from {_MODULE} import {_CALL}\n"
