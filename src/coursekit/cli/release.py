@@ -32,5 +32,15 @@ def run(args) -> int:
     written = release_sets(exercises, out, names=args.sets or None, force=args.force)
     for path in written:
         print(f"wrote {path}")
-    print(f"leak scan: clean; {len(written)} file(s) in {out}")
+    checks = sum(_selfchecks(path) for path in written if path.suffix == ".ipynb")
+    shipped = f"; {checks} public self-check(s) of otter questions shipped" if checks else ""
+    print(f"leak scan: clean; {len(written)} file(s) in {out}{shipped}")
     return 0
+
+
+def _selfchecks(path) -> int:
+    """The self-check cells the release wrote into one student notebook."""
+    from coursekit.course.files import read_notebook
+    from coursekit.course.otterchecks import selfcheck_question
+
+    return sum(selfcheck_question(cell) is not None for cell in read_notebook(path).cells)
