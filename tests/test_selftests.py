@@ -31,7 +31,7 @@ OTTER = Path("/work/.mirror/ucbds-infra+otter-grader/repo")
 
 def _release(tmp_path: Path, nb=None, name: str = "tutorial"):
     folder = tmp_path / "exercises"
-    folder.mkdir(exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb if nb is not None else otter_notebook(), folder / f"{name}.ipynb")
     release_sets(folder, tmp_path / "release", update_keys=True)
     return nbformat.read(tmp_path / "release" / f"{name}.ipynb", 4)
@@ -96,8 +96,9 @@ def test_each_question_with_public_tests_gets_one_locked_selfcheck_after_its_las
 
 def test_a_question_can_turn_its_selfcheck_off_as_in_otter(tmp_path):
     nb = otter_notebook()
+    assert list(_selfchecks(_release(tmp_path / "on", nb)).values()) == ["q1"]
     nb.cells[3].source += "\ncheck_cell: false"
-    assert _selfchecks(_release(tmp_path, nb)) == {}
+    assert _selfchecks(_release(tmp_path / "off", nb)) == {}
 
 
 def test_the_selfcheck_is_measured_against_its_own_public_tests_only(tmp_path):
