@@ -235,7 +235,7 @@ def check_public(question: str, tests, namespace: dict | None = None) -> None:
     parts = [head]
     for number, (source, want), outcome in failing:
         if outcome.kind == "fail":
-            expected = want if want is not None else "True (or nothing shown)"
+            expected = want if want is not None else "True"   # what such a test shows when it holds
             parts.append(f"Test {number}:\n{_indent(source)}\n  it showed:  {_short(outcome.detail)}"
                          f"\n  expected:   {_short(expected)}")
         else:
