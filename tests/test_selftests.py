@@ -128,7 +128,9 @@ def test_otters_own_tutorial_gets_a_selfcheck_for_each_question_with_public_test
     student = _release(tmp_path, source, "demo")
     assert sorted(_selfchecks(student).values()) == ["q1", "q2", "q3"]
     text = _text(student)
-    assert "HIDDEN" not in text and "3.33333333" not in text and "square(10) == 100" not in text
+    for hidden in ("HIDDEN", "square(2.5)", "6.25", "next(f) == 21", "3.33333333", "1.75", "4.5"):
+        assert hidden not in text, hidden
+    assert "square(1) == 1" in text                  # a public test, in q1's self-check
 
 
 def test_the_release_command_says_how_many_selfchecks_it_shipped(tmp_path):
