@@ -198,6 +198,10 @@ def check_public(question: str, tests, namespace: dict | None = None) -> None:
     q2: `share` is not defined yet. Run the cells above this one first (menu Run > Run All Above
     Selected Cell), then run this cell again. If you did, check that the name is spelled as the
     question asks.
+    >>> ns = {"share": 1, "f": "mine"}
+    >>> check_public("q2", [("f = share + 1\\nf == 2", "True")], ns); ns["f"]
+    q2: the public test passes. The grader also runs tests you cannot see.
+    'mine'
     >>> check_public("q2", [("share / 0", None)], {"share": 1})
     q2: the public test does not pass yet.
     <BLANKLINE>
@@ -211,7 +215,10 @@ def check_public(question: str, tests, namespace: dict | None = None) -> None:
         # the notebook's own variables: a self-check cell calls this at the top level
         namespace = sys._getframe(1).f_globals
     tests = [(str(source).strip("\n"), want) for source, want in tests]
-    outcomes = [_run(source, want, namespace, f"<public test {n} of {question}>")
+    # the tests run one after another, as at grading, but on a copy of the notebook's names:
+    # a test's own `f = ...` must not replace a variable the student made
+    scope = dict(namespace)
+    outcomes = [_run(source, want, scope, f"<public test {n} of {question}>")
                 for n, (source, want) in enumerate(tests, start=1)]
     for outcome in outcomes:
         if outcome.kind == "placeholder":
