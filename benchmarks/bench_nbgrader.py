@@ -12,7 +12,8 @@ In a temporary folder it builds an nbgrader course (``nbgrader_config.py`` and
 autograded test cells, one with hidden tests, plus manually graded answers and a task), runs
 ``nbgrader generate_assignment ps1`` and takes its release as the student copy. It makes N
 submissions from that copy, cycling through four kinds (all right; wrong only on the hidden
-test; a wrong ``span``; right but writing a warning to stderr, which nbgrader scores 0), and measures on the same machine, start-up included:
+test; a wrong ``span``; right but writing a warning to stderr, which nbgrader scores 0), and
+measures on the same machine, start-up included:
 
 1. ``nbgrader autograde ps1`` on ``submitted/STUDENT/ps1/problem1.ipynb`` (one submission after
    the other, as nbgrader runs them);
