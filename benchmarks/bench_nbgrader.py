@@ -11,8 +11,9 @@ In a temporary folder it builds an nbgrader course (``nbgrader_config.py`` and
 ``source/ps1/problem1.ipynb``, an nbgrader-shaped problem set written by this script: two
 autograded test cells, one with hidden tests, plus manually graded answers and a task), runs
 ``nbgrader generate_assignment ps1`` and takes its release as the student copy. It makes N
-submissions from that copy, cycling through three kinds (all right; wrong only on the hidden
-test; a wrong ``span``), and measures on the same machine, start-up included:
+submissions from that copy, cycling through four kinds (all right; wrong only on the hidden
+test; a wrong ``span``; right but writing a warning to stderr, which nbgrader scores 0), and
+measures on the same machine, start-up included:
 
 1. ``nbgrader autograde ps1`` on ``submitted/STUDENT/ps1/problem1.ipynb`` (one submission after
    the other, as nbgrader runs them);
@@ -57,10 +58,15 @@ KINDS = {
     "hidden-wrong": {"gap": "def gap(a, b):\n    return b - a if a > 1980 else 0",
                      "span": "def span(rows):\n    return max(rows) - min(rows)"},
     "span-wrong": {"gap": RIGHT_GAP, "span": "def span(rows):\n    return max(rows)"},
+    # right, but it writes a warning to stderr: nbgrader gives such a test cell no points
+    "warns": {"gap": "def gap(a, b):\n    import sys\n    print('check the dates', file=sys.stderr)"
+                     "\n    return b - a",
+              "span": "def span(rows):\n    return max(rows) - min(rows)"},
 }
 EXPECTED = {"right": {"gap_tests": 2.0, "span_tests": 1.0},
             "hidden-wrong": {"gap_tests": 0.0, "span_tests": 1.0},
-            "span-wrong": {"gap_tests": 2.0, "span_tests": 0.0}}
+            "span-wrong": {"gap_tests": 2.0, "span_tests": 0.0},
+            "warns": {"gap_tests": 0.0, "span_tests": 1.0}}
 OWN_ANSWERS = {"own_case": "def decade_gap():\n    return gap(2012, 2022)",
                "timing": "The talks were held on the day the invasion of Ukraine began."}
 

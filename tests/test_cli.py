@@ -49,3 +49,21 @@ def test_keys_command_reports_a_bad_spec(tmp_path):
                              str(tmp_path / "checks.json")], capture_output=True, text=True)
     assert result.returncode == 1 and "bad.yml: not valid YAML" in result.stderr
     assert not (tmp_path / "checks.json").exists()
+
+
+def test_commands_skip_the_iri_grammars_and_still_validate_notebooks(tmp_path):
+    """A command's process does not compile rfc3987-syntax's grammars (1.4 s at every start);
+    nbformat still rejects a broken notebook there."""
+    bad = tmp_path / "bad.ipynb"
+    bad.write_text('{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"x": 1}]}',
+                   encoding="utf-8")
+    code = ("import sys\nfrom coursekit import cli\n"
+            "cli.main(['progress', sys.argv[1]])\n"
+            "import nbformat\n"
+            "loaded = sys.modules.get('rfc3987_syntax') is not None\n"
+            "try:\n    nbformat.validate(nbformat.read(sys.argv[1], as_version=4))\n"
+            "    print('VALID')\nexcept nbformat.ValidationError:\n    print('INVALID')\n"
+            "print('IRI', loaded)")
+    out = subprocess.run([sys.executable, "-c", code, str(bad)], capture_output=True, text=True,
+                         check=True).stdout
+    assert "IRI False" in out and "INVALID" in out

@@ -105,3 +105,44 @@ def test_run_notebook_stops_a_runaway_cell(tmp_path):
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("while True:\n    pass")])
     with pytest.raises(NotebookError, match="loop.ipynb, cell 0 .*longer than 2 s"):
         run_notebook(nb, cwd=tmp_path, timeout=2, name="loop.ipynb")
+
+
+def test_a_kernel_that_dies_before_answering_fails_at_once(tmp_path):
+    """The wait for a new kernel stops when its process has died, not at the start-up limit."""
+    import sys
+    import time
+
+    from coursekit.kernels.kernelclient import spec_manager
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")])
+    km = AsyncKernelManager(kernel_name="broken", kernel_spec_manager=spec_manager(
+        [sys.executable, "-c", "import sys; sys.exit(3)", "{connection_file}"]))
+
+    async def go():
+        async with Kernel(nb, km, cell_timeout=10, startup_timeout=60) as kernel:
+            await kernel.start(cwd=str(tmp_path), env={**os.environ, **KERNEL_ENV})
+
+    began = time.monotonic()
+    with pytest.raises(RuntimeError, match="died"):
+        asyncio.run(go())
+    assert time.monotonic() - began < 10
+
+
+def test_a_kernel_that_never_answers_fails_at_the_start_up_limit(tmp_path):
+    import sys
+    import time
+
+    from coursekit.kernels.kernelclient import spec_manager
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")])
+    km = AsyncKernelManager(kernel_name="mute", kernel_spec_manager=spec_manager(
+        [sys.executable, "-c", "import time; time.sleep(60)", "{connection_file}"]))
+
+    async def go():
+        async with Kernel(nb, km, cell_timeout=10, startup_timeout=2) as kernel:
+            await kernel.start(cwd=str(tmp_path), env={**os.environ, **KERNEL_ENV})
+
+    began = time.monotonic()
+    with pytest.raises(RuntimeError, match="respond in 2 seconds"):
+        asyncio.run(go())
+    assert time.monotonic() - began < 8

@@ -104,3 +104,26 @@ def test_an_otter_set_is_identified_and_scored_per_test(foreign_course, tmp_path
     assert (rows["q1"]["points"], rows["q1"]["status"]) == (2.0, "correct")
     assert (rows["q2"]["points"], rows["q2"]["status"]) == (1.0, "correct")
     assert rows["q3"]["status"] == "manual"
+
+
+def test_a_test_that_writes_to_stderr_fails_in_nbgrader_sets_not_in_otter_ones(foreign_course,
+                                                                               tmp_path):
+    """nbgrader gives no points to a test cell that wrote to stderr (``determine_grade``);
+    otter's doctests compare only what a test shows."""
+    noisy = ("def gap(a, b):\n    import sys\n    print('careful', file=sys.stderr)\n"
+             "    return b - a")
+    folder = tmp_path / "submissions"
+    save(folder, "fay-problem1.ipynb", _problem1(foreign_course, noisy))
+    nb = _released(foreign_course, "tutorial")
+    for cell in nb.cells:
+        if cell.source.startswith("def gap(a, b):"):
+            cell.source = noisy
+        elif cell.source.startswith("share = ..."):
+            cell.source = "share = 24.5\npartner = 'Moscow'\nshare"
+    save(folder, "gus.ipynb", nb)
+    report = grade(foreign_course, folder)
+    fay, gus = by_question(report, "fay-problem1.ipynb"), by_question(report, "gus.ipynb")
+    assert (fay["gap_tests"]["points"], fay["span_tests"]["points"]) == (0, 1.0)
+    assert "wrote an error message" in fay["gap_tests"]["message"]
+    assert "careful" not in fay["gap_tests"]["message"]
+    assert (gus["q1"]["points"], gus["q1"]["status"]) == (2.0, "correct")

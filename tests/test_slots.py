@@ -3,11 +3,14 @@ font cache, and a working copy holds the data, the students' key and empty home 
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
 import coursekit
 from coursekit.assess.slots import Paths, Slot, hidden, prepare_workdir, tidy
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _paths(tmp_path: Path) -> Paths:
@@ -58,3 +61,32 @@ def test_the_kernel_is_hidden_from_the_course_submissions_report_and_temp(tmp_pa
                          paths.temp}
     # The interpreter and the library stay readable, even where they lie in a hidden folder.
     assert keep == [Path(sys.prefix).resolve(), Path(coursekit.__file__).resolve().parents[1]]
+
+
+def test_the_slots_preload_what_the_instructor_notebooks_import_never_a_submission(tmp_path,
+                                                                                   monkeypatch):
+    """The zygotes' imports come from the sets' instructor notebooks: an nbgrader set that
+    imports nothing gets only ipykernel's, and a submission that imports pandas cannot make
+    every later kernel of its slot start with it."""
+    import nbformat
+    from foreign_notebooks import nbgrader_notebook
+    from nbformat.v4 import new_code_cell
+
+    from coursekit.assess import batch
+    from coursekit.kernels.kernelside import BASE
+
+    shutil.copytree(ROOT / "data", tmp_path / "course" / "data")
+    (tmp_path / "course" / "exercises").mkdir()
+    nbformat.write(nbgrader_notebook(), tmp_path / "course" / "exercises" / "problem1.ipynb")
+    sub = nbgrader_notebook()
+    sub.cells.insert(0, new_code_cell("import pandas as pd\nimport matplotlib.pyplot as plt"))
+    (tmp_path / "subs" / "ana").mkdir(parents=True)
+    nbformat.write(sub, tmp_path / "subs" / "ana" / "problem1.ipynb")
+    seen = []
+
+    async def fake_grade_all(subs, keys, paths, *rest, **kw):
+        seen.append(([s.exercise.name for s in subs], paths.preload))
+
+    monkeypatch.setattr(batch, "_grade_all", fake_grade_all)
+    batch.grade_folder(tmp_path / "subs", exercises_dir=tmp_path / "course" / "exercises")
+    assert seen == [(["problem1"], BASE)]

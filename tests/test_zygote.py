@@ -212,3 +212,22 @@ def test_an_interrupt_stops_a_runaway_cell_in_a_forked_kernel(warm, tmp_path):
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+
+
+@pytest.mark.parametrize("names, has_pandas", [(None, True), ("base", False)])
+def test_a_zygote_imports_what_it_is_told_and_its_kernels_do_not_see_the_list(tmp_path, names,
+                                                                                has_pandas):
+    from coursekit.kernels.kernelside import BASE
+
+    preload = {} if names is None else {"preload": BASE}
+    z = zygote.Zygote(tmp_path, env={**os.environ, **KERNEL_ENV}, listen=True, **preload)
+    nb = new_notebook(cells=[new_code_cell(
+        "import os, sys\nprint('pandas' in sys.modules, 'ipykernel.debugger' in sys.modules, "
+        "'COURSEKIT_PRELOAD' in os.environ)")])
+    try:
+        z.start()
+        with z.kernelspec():
+            out = run_notebook(nb, cwd=tmp_path).cells[0].outputs[0]["text"]
+    finally:
+        z.close()
+    assert out == f"{has_pandas} True False\n"

@@ -102,6 +102,7 @@ def grade_folder(submissions: str | os.PathLike[str], *, exercises_dir: str | os
     protected = _protected_files(exercises_dir, files)
     before = _digests(protected)
     subs = [read_submission(path, submissions, sets, options.set_name) for path in files]
+    paths.preload = _preload({s.exercise.notebook for s in subs if s.exercise is not None})
     journal = None
     if output_dir and resume:
         from coursekit import __version__
@@ -129,6 +130,17 @@ def grade_folder(submissions: str | os.PathLike[str], *, exercises_dir: str | os
     return Report(outcomes, isolation.description, options, time.monotonic() - started, tampered,
                   mode=isolation.mode, interrupted=interrupted, total=len(subs),
                   resumed=sum(1 for o in outcomes if o.resumed), isolation=isolation)
+
+
+def _preload(notebooks) -> tuple[str, ...]:
+    """What the slots' zygotes import: what the instructor notebooks of the sets being graded
+    import (never what a submission names)."""
+    from coursekit.course.files import read_notebook
+    from coursekit.kernels.kernelside import preload_for
+
+    code = [cell.source for path in sorted(notebooks) for cell in read_notebook(path).cells
+            if cell.cell_type == "code"]
+    return preload_for(code)
 
 
 async def _grade_all(subs, keys, paths: Paths, options: Options, isolation, progress: bool,

@@ -70,6 +70,7 @@ def _make(ip, msg_type, reply_type):
     int_bits, dict_get, isfinite = int.bit_length, dict.get, __import__("math").isfinite
     islice = __import__("itertools").islice
     _ast = __import__("ast")
+    _sys, StringIO = __import__("sys"), __import__("io").StringIO
     parse, Expr, Expression = _ast.parse, _ast.Expr, _ast.Expression
     exec_, eval_, compile_ = exec, eval, compile
     seq_types = (list, tuple, set, frozenset)
@@ -116,6 +117,9 @@ def _make(ip, msg_type, reply_type):
     def run_test(code, limit, items):
         # The grader's own test code, compiled here: no input transformer, AST hook, event or
         # display formatter of the submission sees it; a last expression is the test's value.
+        # What it writes to sys.stderr is noted: nbgrader fails a test cell that wrote there.
+        saved, buffer = _sys.stderr, StringIO()
+        _sys.stderr = buffer
         try:
             tree = parse(code, "<test>", "exec")
             last = tree.body.pop() if tree.body and _type(tree.body[-1]) is Expr else None
@@ -123,7 +127,11 @@ def _make(ip, msg_type, reply_type):
             value = eval_(compile_(Expression(last.value), "<test>", "eval"), ns) if last else None
         except BaseException as exc:
             return {"ok": False, "ename": getattr(_type(exc), "__name__", "Exception")}
-        return {"ok": True, "value": conv(value, 0, limit, items)}
+        finally:
+            _sys.stderr = saved
+        wrote = buffer.getvalue()
+        return {"ok": True, "value": conv(value, 0, limit, items),
+                "stderr": _type(wrote) is str and wrote != ""}
 
     def handler(stream, ident, parent):
         content = parent.get("content") or {}
@@ -264,6 +272,8 @@ def outputs_of_test(result: dict | None) -> list[dict]:
     {'text/plain': 'True'}
     >>> outputs_of_test({"ok": True, "value": {"t": "none"}})
     []
+    >>> outputs_of_test({"ok": True, "value": {"t": "none"}, "stderr": True})[0]["name"]
+    'stderr'
     """
     if not isinstance(result, dict):
         return [{"output_type": "error", "ename": "NoResult", "evalue": "", "traceback": []}]
@@ -271,8 +281,11 @@ def outputs_of_test(result: dict | None) -> list[dict]:
         name = result.get("ename") if isinstance(result.get("ename"), str) else "Exception"
         return [{"output_type": "error", "ename": name[:100], "evalue": "", "traceback": []}]
     value = _value(result.get("value"))
+    # Only that it wrote there: a test's own words may quote a hidden expected value.
+    outputs = [{"output_type": "stream", "name": "stderr", "text": "(the test wrote to stderr)\n"}
+               ] if result.get("stderr") is True else []
     if value is None:
-        return []
+        return outputs
     text = repr(value) if not isinstance(value, Opaque) else f"<{value.type_name}>"
-    return [{"output_type": "execute_result", "data": {"text/plain": text}, "metadata": {},
-             "execution_count": None}]
+    return outputs + [{"output_type": "execute_result", "data": {"text/plain": text},
+                       "metadata": {}, "execution_count": None}]

@@ -34,6 +34,7 @@ class Paths:
     temp: Path
     fontcache: list[Path]
     keys_text: str  # the students' form-only key, put in each working copy
+    preload: tuple = ()  # what each slot's zygote imports (empty: everything a lesson needs)
 
 
 @dataclass
@@ -95,7 +96,7 @@ async def make_slots(count: int, paths: Paths, options: Options, isolation) -> l
         env = {**kernel_env(slot.folder), "MPLCONFIGDIR": str(slot.folder / "mpl")}
         slot.zygote = warm.Zygote(slot.folder, isolation, hide=hide, keep=keep, env=env,
                                   log=paths.temp / f"{slot.folder.name}.log", uid=slot.uid,
-                                  etc=slot.etc)
+                                  etc=slot.etc, preload=paths.preload or warm.PRELOAD)
     started = await asyncio.gather(*(asyncio.to_thread(s.zygote.start) for s in slots),
                                    return_exceptions=True)
     for slot, result in zip(slots, started, strict=True):

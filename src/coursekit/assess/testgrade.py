@@ -174,11 +174,13 @@ def _otter_tests(exercise, instructor, roles, cells):
     return out
 
 
-def _failed(cell) -> str | None:
+def _failed(cell, stderr_fails: bool = True) -> str | None:
+    """Why a test cell failed, or None: it raised, or (nbgrader's rule; otter's doctests
+    compare only what a test shows) it wrote to stderr."""
     for out in cell.get("outputs", []):
         if out.get("output_type") == "error":
             return f"{out.get('ename')}: {out.get('evalue', '')}"[:300]
-        if out.get("output_type") == "stream" and out.get("name") == "stderr":
+        if stderr_fails and out.get("output_type") == "stream" and out.get("name") == "stderr":
             return "it wrote an error message"
     return None
 
@@ -230,7 +232,7 @@ def score(exercise, executed: dict, student: str) -> list[dict]:
         got, failed = 0.0, []
         for cell, mark in runs:
             share = mark.get("points", q.points / len(runs))  # otter: each test's own points
-            problem = _failed(cell)
+            problem = _failed(cell, exercise.fmt == "nbgrader")
             value = _value(cell)
             label = f"{'hidden ' if mark.get('kind') == 'hidden-test' else ''}test {mark.get('test', 1)}"
             if problem:

@@ -16,7 +16,7 @@ import sys
 from coursekit import __version__
 from coursekit.errors import CourseError
 
-__all__ = ["main", "COMMANDS"]
+__all__ = ["main", "COMMANDS", "skip_iri_grammars"]
 
 # name: (module, one-line help). Keep the help here so --help needs no imports.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -44,9 +44,27 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def skip_iri_grammars() -> None:
+    """Keep jsonschema from compiling rfc3987-syntax's IRI grammars in this process.
+
+    nbformat imports jsonschema, which compiles 38 grammars at import when rfc3987-syntax is
+    installed (JupyterLab's jupyter-events brings it): about 1.4 s at the start of every
+    command, more than grading a submission takes. No schema coursekit validates uses the two
+    formats those grammars check (``iri``, ``iri-reference``), so the commands do without them;
+    jsonschema skips a format checker whose module cannot be imported. A process that has
+    already imported the package keeps it.
+
+    >>> import sys
+    >>> skip_iri_grammars(); "rfc3987_syntax" in sys.modules
+    True
+    """
+    sys.modules.setdefault("rfc3987_syntax", None)  # None: "import rfc3987_syntax" fails
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the ``coursekit`` command line; return the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    skip_iri_grammars()
     parser = _parser()
     if not argv or argv[0] not in COMMANDS:
         args = parser.parse_args(argv)  # prints help or a usage error and exits

@@ -100,12 +100,15 @@ class Zygote:
         log: where the zygote's own error output goes (None: this process's stderr).
         uid, etc: the slot's unprivileged user and generated ``/etc`` (grading as root).
         listen: serve stubs that connect to :attr:`socket_path` (the build), several at once.
+        preload: the modules to import before forking (:data:`PRELOAD` by default; see
+            :func:`coursekit.kernels.kernelside.preload_for`).
     """
 
     def __init__(self, folder: Path, isolation=None, *, hide=(), keep=(), env: dict,
                  log: Path | None = None, uid: int | None = None, etc: Path | None = None,
-                 listen: bool = False):
+                 listen: bool = False, preload=PRELOAD):
         self.folder = Path(folder)
+        self.preload = tuple(preload)
         self.uid, self.etc = uid, etc
         self.isolation = isolation
         self.hide, self.keep, self.env = list(hide), list(keep), dict(env)
@@ -141,7 +144,8 @@ class Zygote:
         if self.socket_path is not None:
             Path(self.socket_path).unlink(missing_ok=True)
             cmd += ["--listen", self.socket_path]
-        env = {**self.env, "COURSEKIT_ZYGOTE_PARENT": str(os.getpid())}
+        env = {**self.env, "COURSEKIT_ZYGOTE_PARENT": str(os.getpid()),
+               "COURSEKIT_PRELOAD": ",".join(self.preload)}
         log = open(self.log, "ab") if self.log is not None else None
         try:
             self.process = subprocess.Popen(cmd, env=env, cwd=self.folder,
