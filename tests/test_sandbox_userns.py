@@ -18,19 +18,17 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
-import nbformat
 import pytest
-from grading import answer, by_question, released, save
+from grading import answer, released, save
 
 from coursekit.assess.grade import Options, grade_folder, write_report
 from coursekit.kernels import sandbox, zygote
 from coursekit.kernels.sandbox import MAX_TASKS, NOBODY, Isolation, etc_files, kernel_command
 
 BWRAP = sandbox.detect("auto").mode == "bubblewrap"
-pytestmark = pytest.mark.skipif(not BWRAP, reason="bubblewrap cannot create a sandbox here")
+needs_bwrap = pytest.mark.skipif(not BWRAP, reason="bubblewrap cannot create a sandbox here")
 MEMORY_MB = 2048
 TIMEOUT = 120
 
@@ -130,6 +128,19 @@ print(json.dumps(facts))
 """
 
 
+def _listener() -> socket.socket:
+    """A TCP listener on 127.0.0.1 at a port below the ephemeral range: the kernel itself
+    listens on 127.0.0.1 at an ephemeral port inside its sandbox, which must not be taken
+    for the host's."""
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    for port in range(low - 1, 1024, -1):
+        try:
+            return socket.create_server(("127.0.0.1", port))
+        except OSError:
+            continue
+    raise OSError("no free port below the ephemeral range")
+
+
 @pytest.fixture
 def host(tmp_path):
     """What a kernel must not reach: a course, submissions, an output folder, the host's secrets,
@@ -138,7 +149,7 @@ def host(tmp_path):
     for name, folder in folders.items():
         folder.mkdir()
         (folder / f"{name}-secret.txt").write_text("answer: 59\n")
-    tcp = socket.create_server(("127.0.0.1", 0))
+    tcp = _listener()
     unix = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     abstract = f"\0coursekit-userns-{os.getpid()}"
     unix.bind(abstract)
@@ -233,6 +244,7 @@ def _assert_nothing_to_steal(facts: dict, host) -> None:
     assert facts["pids"] < 10  # its own process namespace
 
 
+@needs_bwrap
 def test_a_cold_kernel_is_nobody_with_nothing_to_steal(as_nobody, host, tmp_path):
     workdir = tmp_path / "work"
     workdir.mkdir()
@@ -246,6 +258,7 @@ def test_a_cold_kernel_is_nobody_with_nothing_to_steal(as_nobody, host, tmp_path
     assert facts["left_before"] == []
 
 
+@needs_bwrap
 @pytest.mark.skipif(not zygote.available(), reason="warm kernels need Linux pidfds")
 def test_warm_kernels_forked_from_a_zygote_are_nobody_and_leave_nothing_to_the_next(
         as_nobody, host, tmp_path):
@@ -282,3 +295,268 @@ def test_warm_kernels_forked_from_a_zygote_are_nobody_and_leave_nothing_to_the_n
     finally:
         warm.close()
 
+
+
+# --- the whole grader on this path ----------------------------------------------------------
+
+# Each attack goes in the n_context answer cell of set 01 and reports through graded variables
+# (the gradebook's answer column); the later placeholders keep what it reported.
+WHO = """import os, resource
+def _status(key):
+    with open('/proc/self/status') as handle:
+        return next(l.split()[1] for l in handle if l.startswith(key + ':'))
+top_1980s = ' '.join(map(str, [*os.getresuid(), *os.getresgid(), _status('CapEff')]))
+what_counts_show = ''.join('Y' if os.path.exists(p) else 'N' for p in {hidden!r})
+events_1970s = resource.getrlimit(resource.RLIMIT_NPROC)[0]
+pm_gap_days = len([p for p in os.listdir('/proc') if p.isdigit()])
+n_context = 59"""
+
+LEAVE = """open('/dev/shm/left', 'w').write('a'); open('/tmp/left', 'w').write('a')
+n_context = 59"""
+
+LOOK = """import os
+n_context = 59 if not (os.path.exists('/dev/shm/left') or os.path.exists('/tmp/left')) else -1"""
+
+NET = """import socket
+def _try(address):
+    try:
+        socket.create_connection(address, timeout=3).close()
+        return 'connected'
+    except OSError as exc:
+        return type(exc).__name__
+top_1980s = _try(('127.0.0.1', {port}))
+n_context = 59"""
+
+FORKS = """import subprocess
+kids = []
+for _ in range(200):
+    try:
+        kids.append(subprocess.Popen(['/usr/bin/sleep', '30']))
+    except OSError:
+        break
+n_context = len(kids)
+for k in kids:
+    k.kill()
+    k.wait()"""
+
+CHILDREN = """import subprocess, sys, time
+grab = "b = b'x' * (800 * 2**20); import time; time.sleep(20)"
+kids = [subprocess.Popen([sys.executable, '-c', grab]) for _ in range(3)]
+time.sleep(15)
+n_context = 59  # reached only if the three children were allowed to hold 2.4 GB together"""
+
+ASKS = 'n_context = int(input("How many rows? "))'
+
+
+def _attack(course: Path, code: str):
+    nb = released(course, "01-timeline")
+    answer(nb, "n_context", code)
+    for name in ("events_1970s", "top_1980s", "what_counts_show", "pm_gap_days"):
+        answer(nb, name, f"{name} = globals().get({name!r}, ...)")  # keep what it reported
+    return nb
+
+
+def _fair(course: Path, folder: Path) -> None:
+    """Honest work: the instructor's own notebook, a blank release, a partial and wrong answer."""
+    shutil.copy(course / "exercises" / "01-timeline.ipynb", folder / "teacher.ipynb")
+    save(folder, "blank.ipynb", released(course, "01-timeline"))
+    nb = released(course, "01-timeline")
+    answer(nb, "n_context", "n_context = 175")
+    answer(nb, "top_1980s", 'top_1980s = "Conflict"')
+    answer(nb, "events_1970s", "events_1970s = 1 / 0")
+    save(folder, "partial.ipynb", nb)
+
+
+def _grade(folder: Path, course: Path, output: Path):
+    return grade_folder(folder, exercises_dir=course / "exercises", output_dir=output,
+                        options=Options(cell_timeout=30, timeout=TIMEOUT, jobs=1,
+                                        memory_mb=MEMORY_MB, isolation="bubblewrap"))
+
+
+def _rows(report) -> dict:
+    return {(r["student"], r["question"]): r for r in report.rows()}
+
+
+@pytest.fixture(scope="module")
+def graded(course, tmp_path_factory):
+    """One batch as a non-root grader (nobody), and the same fair work graded as root."""
+    base = tmp_path_factory.mktemp("userns")
+    subs, output = base / "submissions", base / "grades"
+    subs.mkdir()
+    listener = _listener()
+    dotfiles = [p for p in (Path.home() / n for n in (".bashrc", ".profile", ".gitconfig"))
+                if p.exists()]
+    hidden = [str(p) for p in (course, course / "exercises", subs, output, base, *dotfiles)]
+    for name, code in (("a-who", WHO.format(hidden=hidden)), ("b-leave", LEAVE),
+                       ("c-look", LOOK), ("d-net", NET.format(port=listener.getsockname()[1])),
+                       ("e-asks", ASKS), ("f-forks", FORKS), ("g-children", CHILDREN)):
+        save(subs, f"{name}.ipynb", _attack(course, code))
+    fair = base / "fair"
+    fair.mkdir()
+    _fair(course, fair)
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(sandbox, "sandbox_uid", _not_root)
+            report = _grade(subs, course, output)
+            fair_nobody = _grade(fair, course, base / "fair-grades-nobody")
+            write_report(report, output, exercises_dir=course / "exercises")
+            protection = report.protection
+        fair_root = _grade(fair, course, base / "fair-grades-root")
+    finally:
+        listener.close()
+    return _rows(report), report, protection, output, fair_nobody, fair_root, hidden
+
+
+def _answer(rows, student: str, question: str) -> str:
+    return rows[(f"{student}.ipynb", question)]["answer"]
+
+
+@needs_bwrap
+def test_grading_as_nobody_runs_warm_kernels_as_nobody_with_no_capability(graded):
+    rows, report, *_ = graded
+    assert {o.kernel for o in report.outcomes} == {"warm"}
+    ids = _answer(rows, "a-who", "ex01.top-category-1980s").split()
+    assert ids == [str(NOBODY)] * 6 + ["0000000000000000"]
+    assert int(_answer(rows, "a-who", "ex01.pm-gap-days")) < 10  # its own process namespace
+
+
+@needs_bwrap
+def test_grading_as_nobody_hides_course_submissions_output_and_home(graded):
+    rows, *_, hidden = graded
+    # course, instructor folder, submissions, output, the test's folder, the grader's dotfiles
+    assert len(hidden) > 5 and _answer(rows, "a-who", "ex01.what-counts-show") == "N" * len(hidden)
+
+
+@needs_bwrap
+def test_grading_as_nobody_empties_tmp_and_dev_shm_between_submissions(graded):
+    rows, *_ = graded
+    assert rows[("b-leave.ipynb", "ex01.context-rows")]["status"] == "correct"
+    assert rows[("c-look.ipynb", "ex01.context-rows")]["status"] == "correct"
+
+
+@needs_bwrap
+def test_grading_as_nobody_gives_no_network(graded):
+    rows, *_ = graded
+    assert _answer(rows, "d-net", "ex01.top-category-1980s") == "ConnectionRefusedError"
+
+
+@needs_bwrap
+def test_grading_as_nobody_input_fails_at_once(graded):
+    rows, report, *_ = graded
+    outcome = next(o for o in report.outcomes if o.student == "e-asks.ipynb")
+    assert outcome.seconds < 25, outcome.seconds
+    assert any("grader cannot type" in n for n in outcome.notes), outcome.notes
+    assert rows[("e-asks.ipynb", "ex01.context-rows")]["status"] == "crashed"
+
+
+@needs_bwrap
+def test_grading_as_nobody_limits_memory_and_says_what_rlimit_nproc_does_here(graded):
+    rows, report, protection, output, *_ = graded
+    assert _answer(rows, "a-who", "ex01.events-1970s") == str(MAX_TASKS)  # the limit is set...
+    started = int(_answer(rows, "f-forks", "ex01.context-rows"))
+    if os.geteuid() == 0:  # ...but nobody is root mapped, and Linux exempts root from it
+        assert started == 200 and "processes not limited" in protection
+    row = rows[("g-children.ipynb", "ex01.context-rows")]
+    assert row["status"] == "error" and "kernel died" in row["message"]  # the tree watchdog
+
+
+@needs_bwrap
+def test_the_protection_in_force_is_described_as_it_is_on_this_path(graded):
+    rows, report, protection, output, *_ = graded
+    assert "nobody" in protection and "user namespace" in protection
+    assert "the slot's own user id" not in protection and "slot's own unprivileged" not in protection
+    info = json.loads((output / "grading.json").read_text(encoding="utf-8"))
+    assert info["protection"] == protection and info["isolation"]["security_boundary"]
+    assert info["isolation"]["limits"] in protection
+    page = next((output / "feedback").glob("a-who*.html")).read_text(encoding="utf-8")
+    assert "nobody" in page
+
+
+@needs_bwrap
+def test_grades_as_nobody_equal_the_grades_as_root(graded):
+    *_, fair_nobody, fair_root, _ = graded
+    assert fair_root.protection != fair_nobody.protection
+    nobody, root = _rows(fair_nobody), _rows(fair_root)
+    assert nobody == root
+    statuses = {r["status"] for r in root.values()}
+    assert statuses == {"correct", "incorrect", "crashed", "unanswered"}  # a test of every kind
+
+
+# --- what the protection text says on each path ---------------------------------------------
+
+def test_the_limits_text_names_the_user_id_each_path_really_runs_as(monkeypatch):
+    monkeypatch.setattr(sandbox, "sandbox_uid", lambda slot=0: 2_000_000 + slot)
+    as_root = sandbox.limits_in_force()
+    assert "under the slot's own user id" in as_root
+    assert "slot's own unprivileged user id" in Isolation("bubblewrap").description
+    monkeypatch.setattr(sandbox, "sandbox_uid", _not_root)
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)  # an instructor's laptop
+    laptop = sandbox.limits_in_force()
+    assert f"at most {MAX_TASKS} processes" in laptop and "own user namespace" in laptop
+    assert "slot's own user id" not in laptop
+    description = Isolation("bubblewrap").description
+    assert "nobody" in description and "every slot is nobody" in description
+    assert "slot's own unprivileged" not in description and laptop in description
+    monkeypatch.setattr(os, "geteuid", lambda: 0)  # root mapped to nobody (these tests)
+    assert "processes not limited" in sandbox.limits_in_force()
+    assert "not limited" in sandbox.limits_in_force("guard")
+
+
+SYSTEM_PYTHON = Path("/usr/bin/python3")
+FORK_20 = """import os, resource, time
+resource.setrlimit(resource.RLIMIT_NPROC, (20, 20))
+kids = []
+for _ in range(40):
+    try:
+        pid = os.fork()
+    except OSError:
+        break
+    if pid == 0:
+        time.sleep(3)
+        os._exit(0)
+    kids.append(pid)
+print(len(kids))"""
+
+
+def _kernel_at_least(major: int, minor: int) -> bool:
+    import platform
+
+    try:
+        found = tuple(int(n) for n in platform.release().split("-")[0].split(".")[:2])
+    except ValueError:
+        return False
+    return found >= (major, minor)
+
+
+@needs_bwrap
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv") or not SYSTEM_PYTHON.exists()
+                    or not _kernel_at_least(5, 14),
+                    reason="needs root (to become another user), setpriv, /usr/bin/python3 and "
+                           "Linux 5.14 or later")
+def test_rlimit_nproc_as_a_non_root_grader_counts_the_sandboxs_own_processes(monkeypatch):
+    """What the text claims of a non-root grader, shown with a real non-root user: in the
+    sandbox of :func:`sandbox._bwrap_base` (no interpreter bound: the system's own Python,
+    which any user can run) RLIMIT_NPROC holds, counting only the sandbox's processes and not
+    the 30 the same user runs outside; without the user namespace those 30 count; root mapped
+    to nobody is exempt."""
+    monkeypatch.setattr(sandbox, "_python_paths", lambda: [])
+    base = sandbox._bwrap_base(uid=None)
+    user = ["setpriv", "--reuid", "54321", "--regid", "54321", "--clear-groups"]
+    python = [str(SYSTEM_PYTHON), "-I", "-c", FORK_20]
+
+    def forks(cmd) -> int:
+        result = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        return int(result.stdout.split()[-1]) if result.stdout.split() else -1
+
+    outside = [subprocess.Popen([*user, "/usr/bin/sleep", "20"]) for _ in range(30)]
+    try:
+        in_sandbox = forks([*user, *base, "--", *python])
+        no_namespace = forks([*user, *python])
+        root_as_nobody = forks([*base, "--", *python])
+    finally:
+        for process in outside:
+            process.kill()
+            process.wait()
+    assert 0 < in_sandbox < 20  # the limit holds; bwrap's pid 1 and python itself count too
+    assert no_namespace == 0  # the user's 30 other processes already pass the limit of 20
+    assert root_as_nobody == 40  # root is exempt, whatever it is mapped to

@@ -92,7 +92,10 @@ class Isolation:
         True
         """
         if self.mode == "bubblewrap":
-            return ("bubblewrap: each kernel ran as an unprivileged user without network, seeing "
+            who = ("its slot's own unprivileged user id" if sandbox_uid(0) is not None else
+                   "the unprivileged user nobody in a user namespace of its own (the grader's "
+                   "user id mapped, no capabilities; every slot is nobody)")
+            return (f"bubblewrap: each kernel ran as {who} without network, seeing "
                     "only the Python installation, /usr and its own working copy (no /etc, home "
                     "folders, course or other submissions); /tmp and /dev/shm were small private "
                     f"RAM folders emptied between submissions; {self.limits}")
@@ -104,10 +107,15 @@ class Isolation:
 def limits_in_force(mode: str = "bubblewrap") -> str:
     """Say how a kernel's memory and processes are limited on this machine.
 
-    Without a writable cgroup these are per-user and per-process limits: the process count
-    (``RLIMIT_NPROC``, threads included) is per sandbox user id, which under bubblewrap is the
-    slot's own; memory is capped per process (``RLIMIT_AS``) and, for warm kernels, for the
-    kernel's whole process tree by the slot's zygote, which polls the tree's resident memory.
+    Without a writable cgroup these are per-user and per-process limits. The process count
+    (``RLIMIT_NPROC``, threads included) is kept by Linux per real user id and user namespace:
+    grading as root, each slot's kernels have a user id of their own (:func:`sandbox_uid`);
+    otherwise they are ``nobody`` in the slot's own user namespace, the grader's real user id
+    mapped, and Linux 5.14 and later count only that namespace's processes. Linux exempts a
+    real user id of root from the limit, so where root grades through a user namespace (only
+    tests do) processes are not limited. Memory is capped per process (``RLIMIT_AS``) and, for
+    warm kernels, for the kernel's whole process tree by the slot's zygote, which polls the
+    tree's resident memory.
 
     >>> "processes" in limits_in_force()
     True
@@ -115,8 +123,17 @@ def limits_in_force(mode: str = "bubblewrap") -> str:
     if mode != "bubblewrap":
         return ("memory limited per process (RLIMIT_AS) and file size (RLIMIT_FSIZE); processes "
                 "not limited (the guard runs as the grader's user)")
-    return (f"at most {MAX_TASKS} processes and threads per slot (RLIMIT_NPROC under the "
-            "slot's own user id); memory limited per process (RLIMIT_AS) and for the kernel's "
+    if sandbox_uid(0) is not None:
+        processes = (f"at most {MAX_TASKS} processes and threads per slot (RLIMIT_NPROC under "
+                     "the slot's own user id)")
+    elif hasattr(os, "geteuid") and os.geteuid() == 0:
+        processes = (f"processes not limited (RLIMIT_NPROC is set to {MAX_TASKS}, but nobody's "
+                     "real user id here is root, which Linux exempts from it)")
+    else:
+        processes = (f"at most {MAX_TASKS} processes and threads per slot (RLIMIT_NPROC, counted "
+                     "in the slot's own user namespace on Linux 5.14 and later; on older "
+                     "kernels across all the grader's processes)")
+    return (f"{processes}; memory limited per process (RLIMIT_AS) and for the kernel's "
             "whole process tree (the slot's zygote polls it every 50 ms and kills the tree past "
             "the limit); no cgroup is used")
 
