@@ -121,6 +121,7 @@ facts = {
     'allocate': allocate(args['memory_mb'] + 64),
     'forks': forks(args['forks']),
     'pids': len([p for p in os.listdir('/proc') if p.isdigit()]),
+    'parent_memory': {f: readable(f'/proc/{os.getppid()}/{f}') for f in ('environ', 'mem')},
 }
 for path in ('/tmp/ck-left', '/dev/shm/ck-left'):  # for the next kernel of this slot to find
     open(path, 'w').write('left by the last submission')
@@ -290,6 +291,8 @@ def test_warm_kernels_forked_from_a_zygote_are_nobody_and_leave_nothing_to_the_n
             _assert_nothing_to_steal(facts, host)
         # the first left files in /tmp and /dev/shm; the slot was emptied before the second
         assert [f["left_before"] for f in seen] == [[], []]
+        # the zygote (each warm kernel's parent) is not dumpable: nobody cannot read it
+        assert [f["parent_memory"] for f in seen] == [{"environ": False, "mem": False}] * 2
         zygote_status = Path(f"/proc/{warm.process.pid}/status").read_text()
         assert "NSpid" in zygote_status  # the zygote runs inside bwrap, not as the grader
     finally:
@@ -560,3 +563,35 @@ def test_rlimit_nproc_as_a_non_root_grader_counts_the_sandboxs_own_processes(mon
     assert 0 < in_sandbox < 20  # the limit holds; bwrap's pid 1 and python itself count too
     assert no_namespace == 0  # the user's 30 other processes already pass the limit of 20
     assert root_as_nobody == 40  # root is exempt, whatever it is mapped to
+
+
+SLOTS = """import glob, os, socket, time
+shared = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+try:
+    shared.bind('\\0coursekit-one-name-for-both-slots')  # both slots bind it, at the same time
+    bound = True
+except OSError:
+    bound = False
+time.sleep(8)
+seen = glob.glob('/tmp/ckg-*/*')  # the grader's temporary tree: slots, their logs and /etc files
+top_1980s = ' '.join(sorted(os.path.basename(p) for p in seen))
+n_context = 59 if bound and len(seen) == 1 else -1"""
+
+
+@needs_bwrap
+@pytest.mark.skipif(not zygote.available(), reason="warm kernels need Linux pidfds")
+def test_two_slots_that_are_both_nobody_cannot_reach_each_other(as_nobody, course, tmp_path):
+    """Every slot is nobody here, so only their namespaces keep two kernels apart: each sees
+    only its own slot folder and has a network of its own (one abstract socket name, bound by
+    both at once)."""
+    subs = tmp_path / "submissions"
+    for name in ("one", "two"):
+        save(subs, f"{name}.ipynb", _attack(course, SLOTS))
+    report = grade_folder(subs, exercises_dir=course / "exercises", output_dir=tmp_path / "g",
+                          options=Options(cell_timeout=30, timeout=TIMEOUT, jobs=2,
+                                          memory_mb=MEMORY_MB, isolation="bubblewrap"))
+    rows = _rows(report)
+    seen = {_answer(rows, name, "ex01.top-category-1980s") for name in ("one", "two")}
+    assert seen == {"slot0", "slot1"}  # two slots, each seeing only itself
+    assert {rows[(f"{n}.ipynb", "ex01.context-rows")]["status"] for n in ("one", "two")} == {
+        "correct"}
