@@ -505,6 +505,31 @@ def test_the_limits_text_names_the_user_id_each_path_really_runs_as(monkeypatch)
     assert "not limited" in sandbox.limits_in_force("guard")
 
 
+def test_a_normal_user_on_linux_before_5_14_gets_no_process_limit_and_is_told(monkeypatch):
+    """There RLIMIT_NPROC would count every process of the grader's user (a desktop has more
+    than 128 threads) and no kernel could start: it is not set, and the text says so."""
+    import platform
+
+    monkeypatch.setattr(sandbox, "sandbox_uid", _not_root)
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+
+    def tasks() -> str:
+        argv = kernel_command(Isolation("bubblewrap"), workdir=Path("/w"), cwd=Path("/w/c"),
+                              hide=[], keep=[])
+        return argv[argv.index("--tasks") + 1]
+
+    monkeypatch.setattr(platform, "release", lambda: "5.10.0-28-amd64")
+    assert sandbox.task_limit() == 0 and tasks() == "0"
+    assert "processes not limited" in sandbox.limits_in_force()
+    assert "before 5.14" in Isolation("bubblewrap").description
+    monkeypatch.setattr(platform, "release", lambda: "5.14.0")
+    assert sandbox.task_limit() == MAX_TASKS and tasks() == str(MAX_TASKS)
+    assert f"at most {MAX_TASKS} processes" in sandbox.limits_in_force()
+    monkeypatch.setattr(sandbox, "sandbox_uid", lambda slot=0: 2_000_000)  # root: its own uid
+    monkeypatch.setattr(platform, "release", lambda: "4.18.0")
+    assert sandbox.task_limit() == MAX_TASKS
+
+
 SYSTEM_PYTHON = Path("/usr/bin/python3")
 FORK_20 = """import os, resource, time
 resource.setrlimit(resource.RLIMIT_NPROC, (20, 20))
@@ -521,19 +546,9 @@ for _ in range(40):
 print(len(kids))"""
 
 
-def _kernel_at_least(major: int, minor: int) -> bool:
-    import platform
-
-    try:
-        found = tuple(int(n) for n in platform.release().split("-")[0].split(".")[:2])
-    except ValueError:
-        return False
-    return found >= (major, minor)
-
-
 @needs_bwrap
 @pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv") or not SYSTEM_PYTHON.exists()
-                    or not _kernel_at_least(5, 14),
+                    or not sandbox._linux_at_least(5, 14),
                     reason="needs root (to become another user), setpriv, /usr/bin/python3 and "
                            "Linux 5.14 or later")
 def test_rlimit_nproc_as_a_non_root_grader_counts_the_sandboxs_own_processes(monkeypatch):

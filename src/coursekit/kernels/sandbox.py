@@ -40,7 +40,7 @@ from coursekit.kernels.kernelside import PRELOAD, drop_privileges, guard, limit_
 
 __all__ = ["Isolation", "detect", "kernel_command", "bwrap_prefix", "kernel_env", "guard",
            "limit_resources", "limits_in_force", "sandbox_uid", "etc_files", "drop_privileges",
-           "main", "MODES", "PRELOAD", "MAX_TASKS"]
+           "main", "MODES", "PRELOAD", "MAX_TASKS", "task_limit"]
 
 MODES = ("auto", "bubblewrap", "guard")
 TMPFS_BYTES = 256 * 1024 * 1024
@@ -111,7 +111,8 @@ def limits_in_force(mode: str = "bubblewrap") -> str:
     (``RLIMIT_NPROC``, threads included) is kept by Linux per real user id and user namespace:
     grading as root, each slot's kernels have a user id of their own (:func:`sandbox_uid`);
     otherwise they are ``nobody`` in the slot's own user namespace, the grader's real user id
-    mapped, and Linux 5.14 and later count only that namespace's processes. Linux exempts a
+    mapped, and Linux 5.14 and later count only that namespace's processes (older kernels
+    count all the user's, so there it is not set: :func:`task_limit`). Linux exempts a
     real user id of root from the limit, so where root grades through a user namespace (only
     tests do) processes are not limited. Memory is capped per process (``RLIMIT_AS``) and, for
     warm kernels, for the kernel's whole process tree by the slot's zygote, which polls the
@@ -126,6 +127,9 @@ def limits_in_force(mode: str = "bubblewrap") -> str:
     if sandbox_uid(0) is not None:
         processes = (f"at most {MAX_TASKS} processes and threads per slot (RLIMIT_NPROC under "
                      "the slot's own user id)")
+    elif not task_limit():
+        processes = ("processes not limited (Linux before 5.14 would count RLIMIT_NPROC across "
+                     "all the grader's own processes, so it is not set)")
     elif hasattr(os, "geteuid") and os.geteuid() == 0:
         processes = (f"processes not limited (RLIMIT_NPROC is set to {MAX_TASKS}, but nobody's "
                      "real user id here is root, which Linux exempts from it)")
@@ -136,6 +140,32 @@ def limits_in_force(mode: str = "bubblewrap") -> str:
     return (f"{processes}; memory limited per process (RLIMIT_AS) and for the kernel's "
             "whole process tree (the slot's zygote polls it every 50 ms and kills the tree past "
             "the limit); no cgroup is used")
+
+
+def task_limit() -> int:
+    """The ``RLIMIT_NPROC`` of a sandboxed kernel: :data:`MAX_TASKS`, or 0 (none) where the
+    count would not be the slot's own.
+
+    A grader that is not root runs its kernels as ``nobody`` mapped to its own user id; Linux
+    before 5.14 counts that limit across all of the user's processes and threads (a desktop
+    session alone has more than 128), so every kernel would fail to start its threads.
+
+    >>> task_limit() in (0, MAX_TASKS)
+    True
+    """
+    if sandbox_uid(0) is not None or _linux_at_least(5, 14):
+        return MAX_TASKS
+    return 0
+
+
+def _linux_at_least(major: int, minor: int) -> bool:
+    import platform
+
+    try:
+        found = tuple(int(n) for n in platform.release().split("-")[0].split(".")[:2])
+    except ValueError:
+        return False
+    return sys.platform.startswith("linux") and found >= (major, minor)
 
 
 def _bwrap_base(tmp_bytes: int = TMPFS_BYTES, uid: int | None = None) -> list[str]:
@@ -311,7 +341,7 @@ def kernel_command(isolation: Isolation, *, workdir: Path, cwd: Path, hide, keep
     launcher = [sys.executable, "-m", "coursekit.kernels.sandbox", "--memory-mb", str(memory_mb),
                 "--file-mb", str(file_mb)]
     if isolation.mode == "bubblewrap":
-        launcher += ["--tasks", str(MAX_TASKS)] + (["--as-uid", str(uid)] if uid is not None else [])
+        launcher += ["--tasks", str(task_limit())] + (["--as-uid", str(uid)] if uid is not None else [])
     if isolation.mode == "guard":
         launcher += ["--guard-write", str(workdir)]
         launcher += [arg for path in hide for arg in ("--guard-hide", str(path))]
