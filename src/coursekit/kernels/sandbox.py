@@ -105,18 +105,13 @@ class Isolation:
 
 
 def limits_in_force(mode: str = "bubblewrap") -> str:
-    """Say how a kernel's memory and processes are limited on this machine.
+    """Say how a kernel's memory and processes are limited on this machine (no cgroup).
 
-    Without a writable cgroup these are per-user and per-process limits. The process count
-    (``RLIMIT_NPROC``, threads included) is kept by Linux per real user id and user namespace:
-    grading as root, each slot's kernels have a user id of their own (:func:`sandbox_uid`);
-    otherwise they are ``nobody`` in the slot's own user namespace, the grader's real user id
-    mapped, and Linux 5.14 and later count only that namespace's processes (older kernels
-    count all the user's, so there it is not set: :func:`task_limit`). Linux exempts a
-    real user id of root from the limit, so where root grades through a user namespace (only
-    tests do) processes are not limited. Memory is capped per process (``RLIMIT_AS``) and, for
-    warm kernels, for the kernel's whole process tree by the slot's zygote, which polls the
-    tree's resident memory.
+    Linux counts ``RLIMIT_NPROC`` (threads too) per real user id and, since 5.14, per user
+    namespace: as root, each slot's own user id (:func:`sandbox_uid`); else the slot's own
+    namespace, where the grader is ``nobody`` (older kernels: :func:`task_limit`). Root is
+    exempt, even mapped to nobody (as only tests do). Memory is capped per process
+    (``RLIMIT_AS``) and, for warm kernels, for the whole process tree by the slot's zygote.
 
     >>> "processes" in limits_in_force()
     True
@@ -124,48 +119,33 @@ def limits_in_force(mode: str = "bubblewrap") -> str:
     if mode != "bubblewrap":
         return ("memory limited per process (RLIMIT_AS) and file size (RLIMIT_FSIZE); processes "
                 "not limited (the guard runs as the grader's user)")
-    if sandbox_uid(0) is not None:
-        processes = (f"at most {MAX_TASKS} processes and threads per slot (RLIMIT_NPROC under "
-                     "the slot's own user id)")
-    elif not task_limit():
+    processes = f"at most {MAX_TASKS} processes and threads per slot (RLIMIT_NPROC " + (
+        "under the slot's own user id)" if sandbox_uid(0) is not None else
+        "counted in the slot's own user namespace)")
+    if not task_limit():
         processes = ("processes not limited (Linux before 5.14 would count RLIMIT_NPROC across "
                      "all the grader's own processes, so it is not set)")
-    elif hasattr(os, "geteuid") and os.geteuid() == 0:
+    elif sandbox_uid(0) is None and hasattr(os, "geteuid") and os.geteuid() == 0:
         processes = (f"processes not limited (RLIMIT_NPROC is set to {MAX_TASKS}, but nobody's "
                      "real user id here is root, which Linux exempts from it)")
-    else:
-        processes = (f"at most {MAX_TASKS} processes and threads per slot (RLIMIT_NPROC, counted "
-                     "in the slot's own user namespace on Linux 5.14 and later; on older "
-                     "kernels across all the grader's processes)")
     return (f"{processes}; memory limited per process (RLIMIT_AS) and for the kernel's "
             "whole process tree (the slot's zygote polls it every 50 ms and kills the tree past "
             "the limit); no cgroup is used")
 
 
 def task_limit() -> int:
-    """The ``RLIMIT_NPROC`` of a sandboxed kernel: :data:`MAX_TASKS`, or 0 (none) where the
-    count would not be the slot's own.
-
-    A grader that is not root runs its kernels as ``nobody`` mapped to its own user id; Linux
-    before 5.14 counts that limit across all of the user's processes and threads (a desktop
-    session alone has more than 128), so every kernel would fail to start its threads.
+    """A kernel's ``RLIMIT_NPROC``: :data:`MAX_TASKS`, or 0 (none) for a grader that is not root
+    on Linux before 5.14, which counts all of its user's processes (a desktop alone has more
+    than 128 threads): no kernel could start its own threads.
 
     >>> task_limit() in (0, MAX_TASKS)
     True
     """
-    if sandbox_uid(0) is not None or _linux_at_least(5, 14):
-        return MAX_TASKS
-    return 0
-
-
-def _linux_at_least(major: int, minor: int) -> bool:
     import platform
 
-    try:
-        found = tuple(int(n) for n in platform.release().split("-")[0].split(".")[:2])
-    except ValueError:
-        return False
-    return sys.platform.startswith("linux") and found >= (major, minor)
+    release = platform.release().split("-")[0].split(".")[:2]
+    recent = all(n.isdigit() for n in release) and tuple(map(int, release)) >= (5, 14)
+    return MAX_TASKS if sandbox_uid(0) is not None or recent else 0
 
 
 def _bwrap_base(tmp_bytes: int = TMPFS_BYTES, uid: int | None = None) -> list[str]:
