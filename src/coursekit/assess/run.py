@@ -59,7 +59,7 @@ def _launcher(workdir: Path, cwd: Path, paths: Paths, options: Options, isolatio
     Raises:
         WarmFailed: the zygote did not take the request.
     """
-    from coursekit.kernels.sandbox import MAX_TASKS, kernel_command, kernel_env
+    from coursekit.kernels.sandbox import kernel_command, kernel_env, task_limit
 
     hide, keep = hidden(paths)
     if zygote is None:
@@ -75,7 +75,7 @@ def _launcher(workdir: Path, cwd: Path, paths: Paths, options: Options, isolatio
                               "cwd": str(cwd), "env": kernel_env(workdir),
                               "log": str(workdir / "kernel.log"),
                               "memory_mb": options.memory_mb, "file_mb": defaults.FILE_MB,
-                              "tasks": MAX_TASKS if isolation.mode == "bubblewrap" else 0,
+                              "tasks": task_limit() if isolation.mode == "bubblewrap" else 0,
                               "guard": guarded})
     except OSError:
         raise WarmFailed() from None

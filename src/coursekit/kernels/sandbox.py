@@ -40,7 +40,7 @@ from coursekit.kernels.kernelside import PRELOAD, drop_privileges, guard, limit_
 
 __all__ = ["Isolation", "detect", "kernel_command", "bwrap_prefix", "kernel_env", "guard",
            "limit_resources", "limits_in_force", "sandbox_uid", "etc_files", "drop_privileges",
-           "main", "MODES", "PRELOAD", "MAX_TASKS"]
+           "main", "MODES", "PRELOAD", "MAX_TASKS", "task_limit"]
 
 MODES = ("auto", "bubblewrap", "guard")
 TMPFS_BYTES = 256 * 1024 * 1024
@@ -92,7 +92,10 @@ class Isolation:
         True
         """
         if self.mode == "bubblewrap":
-            return ("bubblewrap: each kernel ran as an unprivileged user without network, seeing "
+            who = ("its slot's own unprivileged user id" if sandbox_uid(0) is not None else
+                   "the unprivileged user nobody in a user namespace of its own (the grader's "
+                   "user id mapped, no capabilities; every slot is nobody)")
+            return (f"bubblewrap: each kernel ran as {who} without network, seeing "
                     "only the Python installation, /usr and its own working copy (no /etc, home "
                     "folders, course or other submissions); /tmp and /dev/shm were small private "
                     f"RAM folders emptied between submissions; {self.limits}")
@@ -102,12 +105,13 @@ class Isolation:
 
 
 def limits_in_force(mode: str = "bubblewrap") -> str:
-    """Say how a kernel's memory and processes are limited on this machine.
+    """Say how a kernel's memory and processes are limited on this machine (no cgroup).
 
-    Without a writable cgroup these are per-user and per-process limits: the process count
-    (``RLIMIT_NPROC``, threads included) is per sandbox user id, which under bubblewrap is the
-    slot's own; memory is capped per process (``RLIMIT_AS``) and, for warm kernels, for the
-    kernel's whole process tree by the slot's zygote, which polls the tree's resident memory.
+    Linux counts ``RLIMIT_NPROC`` (threads too) per real user id and, since 5.14, per user
+    namespace: as root, each slot's own user id (:func:`sandbox_uid`); else the slot's own
+    namespace, where the grader is ``nobody`` (older kernels: :func:`task_limit`). Root is
+    exempt, even mapped to nobody (as only tests do). Memory is capped per process
+    (``RLIMIT_AS``) and, for warm kernels, for the whole process tree by the slot's zygote.
 
     >>> "processes" in limits_in_force()
     True
@@ -115,10 +119,33 @@ def limits_in_force(mode: str = "bubblewrap") -> str:
     if mode != "bubblewrap":
         return ("memory limited per process (RLIMIT_AS) and file size (RLIMIT_FSIZE); processes "
                 "not limited (the guard runs as the grader's user)")
-    return (f"at most {MAX_TASKS} processes and threads per slot (RLIMIT_NPROC under the "
-            "slot's own user id); memory limited per process (RLIMIT_AS) and for the kernel's "
+    processes = f"at most {MAX_TASKS} processes and threads per slot (RLIMIT_NPROC " + (
+        "under the slot's own user id)" if sandbox_uid(0) is not None else
+        "counted in the slot's own user namespace)")
+    if not task_limit():
+        processes = ("processes not limited (Linux before 5.14 would count RLIMIT_NPROC across "
+                     "all the grader's own processes, so it is not set)")
+    elif sandbox_uid(0) is None and hasattr(os, "geteuid") and os.geteuid() == 0:
+        processes = (f"processes not limited (RLIMIT_NPROC is set to {MAX_TASKS}, but nobody's "
+                     "real user id here is root, which Linux exempts from it)")
+    return (f"{processes}; memory limited per process (RLIMIT_AS) and for the kernel's "
             "whole process tree (the slot's zygote polls it every 50 ms and kills the tree past "
             "the limit); no cgroup is used")
+
+
+def task_limit() -> int:
+    """A kernel's ``RLIMIT_NPROC``: :data:`MAX_TASKS`, or 0 (none) for a grader that is not root
+    on Linux before 5.14, which counts all of its user's processes (a desktop alone has more
+    than 128 threads): no kernel could start its own threads.
+
+    >>> task_limit() in (0, MAX_TASKS)
+    True
+    """
+    import platform
+
+    release = platform.release().split("-")[0].split(".")[:2]
+    recent = all(n.isdigit() for n in release) and tuple(map(int, release)) >= (5, 14)
+    return MAX_TASKS if sandbox_uid(0) is not None or recent else 0
 
 
 def _bwrap_base(tmp_bytes: int = TMPFS_BYTES, uid: int | None = None) -> list[str]:
@@ -294,7 +321,7 @@ def kernel_command(isolation: Isolation, *, workdir: Path, cwd: Path, hide, keep
     launcher = [sys.executable, "-m", "coursekit.kernels.sandbox", "--memory-mb", str(memory_mb),
                 "--file-mb", str(file_mb)]
     if isolation.mode == "bubblewrap":
-        launcher += ["--tasks", str(MAX_TASKS)] + (["--as-uid", str(uid)] if uid is not None else [])
+        launcher += ["--tasks", str(task_limit())] + (["--as-uid", str(uid)] if uid is not None else [])
     if isolation.mode == "guard":
         launcher += ["--guard-write", str(workdir)]
         launcher += [arg for path in hide for arg in ("--guard-hide", str(path))]
