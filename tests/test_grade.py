@@ -284,7 +284,9 @@ def test_an_interrupted_run_keeps_what_it_graded_and_a_rerun_resumes(course, tmp
                                              "import time\ntime.sleep(60)\nn_context = 59"))
     args = (subs, "--exercises", course / "exercises", "-o", out, "-j", "1",
             "--cell-timeout", "4")
-    proc = cli_run(*args)
+    # Ctrl+C as in a terminal: a shell's background job (a CI runner's, say) starts with
+    # SIGINT ignored, and Python then keeps ignoring it, as a program started with nohup should.
+    proc = cli_run(*args, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     journal = out / ".coursekit-grade-journal.jsonl"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
