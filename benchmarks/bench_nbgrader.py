@@ -75,10 +75,10 @@ import json, sys
 from nbgrader.api import Gradebook
 found = {}
 with Gradebook(sys.argv[1]) as gb:
-    for sub in gb.assignment_submissions("ps1"):
+    for sub in gb.assignment_submissions(sys.argv[2]):
         for nb in sub.notebooks:
             for g in nb.grades:
-                found.setdefault(sub.student.id, {})[g.name] = [g.auto_score, g.max_score]
+                found.setdefault(sub.student.id, {})[f"{nb.name}/{g.name}"] = [g.auto_score, g.max_score]
 print(json.dumps(found))
 """
 
@@ -115,14 +115,24 @@ def run(command, *, cwd: Path, env: dict) -> tuple[float, subprocess.CompletedPr
     return seconds, result
 
 
+def nbgrader_points(nbgrader: Path, course: Path, env: dict, assignment: str = "ps1") -> dict:
+    """Per student and graded cell (``notebook/grade_id``), from nbgrader's own gradebook:
+    ``[points, max_points]``, points ``None`` for a cell left to the instructor."""
+    found = json.loads(run([nbgrader.parent / "python", "-c", NBGRADER_SCORES,
+                            f"sqlite:///{course / 'gradebook.db'}", assignment],
+                           cwd=course, env=env)[1].stdout)
+    return {student: {cell: [None if auto is None else float(auto), float(most)]
+                      for cell, (auto, most) in cells.items()}
+            for student, cells in found.items()}
+
+
 def coursekit_points(gradebook: Path) -> dict:
-    """Per student and graded cell, from coursekit's long gradebook: ``[points, max_points]``,
-    points ``None`` for a cell left to the instructor (as nbgrader's auto score is)."""
+    """The same from coursekit's long gradebook (cells named ``set/question``)."""
     found: dict = {}
     with open(gradebook, encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
             points = None if row["status"] == "manual" else float(row["points"] or 0)
-            found.setdefault(row["student"].split("/")[0], {})[row["question"]] = [
+            found.setdefault(row["student"].split("/")[0], {})[f"{row['set']}/{row['question']}"] = [
                 points, float(row["max_points"])]
     return found
 
@@ -144,7 +154,6 @@ def main() -> int:
               "(python3 -m venv /work/nbgvenv && /work/nbgvenv/bin/pip install "
               "nbgrader==0.9.6) or pass --nbgrader PATH.")
         return 0
-    nbg_python = args.nbgrader.parent / "python"
 
     work = Path(tempfile.mkdtemp(prefix="bench-nbgrader-"))
     try:
@@ -186,11 +195,7 @@ def main() -> int:
         print("load average before: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
 
         theirs, _ = run([args.nbgrader, "autograde", "ps1", "--force"], cwd=nbg, env=nbg_env)
-        scores = run([nbg_python, "-c", NBGRADER_SCORES, f"sqlite:///{nbg / 'gradebook.db'}"],
-                     cwd=nbg, env=nbg_env)[1]
-        nbgrader_points = {s: {cell: [None if auto is None else float(auto), float(most)]
-                               for cell, (auto, most) in g.items()}
-                           for s, g in json.loads(scores.stdout).items()}
+        their_points = nbgrader_points(args.nbgrader, nbg, nbg_env)
 
         env = {**os.environ, "COURSEKIT_ROOT": str(ours)}
         command = [BIN / "coursekit", "grade", subs, "--exercises", ours / "exercises"]
@@ -219,13 +224,13 @@ def main() -> int:
         differences = []
         for student in sorted(expected):
             # every graded cell: [points, max points]; points None = left to the instructor
-            a, b = nbgrader_points.get(student), our_points.get(student)
+            a, b = their_points.get(student), our_points.get(student)
             if a != b:
                 differences.append(f"  {student}: nbgrader {a}, coursekit {b}")
-            elif {t: a[t][0] for t in TESTS} != expected[student]:
+            elif {t: a[f"problem1/{t}"][0] for t in TESTS} != expected[student]:
                 differences.append(f"  {student}: both {a}, but its answers earn "
                                    f"{expected[student]}")
-        total = sum(p[t][0] for p in nbgrader_points.values() for t in TESTS)
+        total = sum(p[f"problem1/{t}"][0] for p in their_points.values() for t in TESTS)
         if differences:
             print(f"points: {len(differences)} of {n} student(s) differ:")
             print("\n".join(differences))

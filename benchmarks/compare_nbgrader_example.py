@@ -18,8 +18,6 @@ if any differ.
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import os
 import shutil
 import subprocess
@@ -28,22 +26,14 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_nbgrader import coursekit_points, nbgrader_points, run  # noqa: E402
+
 BIN = Path(sys.executable).parent
 GUIDE = "nbgrader/docs/source/user_guide"
 FILES = ["source/ps1/problem1.ipynb", "source/ps1/problem2.ipynb", "source/ps1/jupyter.png",
          *(f"submitted/{s}/ps1/{n}" for s in ("bitdiddle", "hacker")
            for n in ("problem1.ipynb", "problem2.ipynb", "jupyter.png", "timestamp.txt"))]
-SCORES = """
-import json, sys
-from nbgrader.api import Gradebook
-found = {}
-with Gradebook(sys.argv[1]) as gb:
-    for sub in gb.assignment_submissions("ps1"):
-        for nb in sub.notebooks:
-            for g in nb.grades:
-                found.setdefault(sub.student.id, {})[f"{nb.name}/{g.name}"] = [g.auto_score, g.max_score]
-print(json.dumps(found))
-"""
 
 
 def _read(repo: Path, path: str) -> bytes:
@@ -51,13 +41,6 @@ def _read(repo: Path, path: str) -> bytes:
         return (repo / GUIDE / path).read_bytes()
     return subprocess.run(["git", f"--git-dir={repo}", "show", f"HEAD:{GUIDE}/{path}"],
                           capture_output=True, check=True).stdout
-
-
-def _run(command, **kwargs) -> subprocess.CompletedProcess:
-    result = subprocess.run([str(c) for c in command], capture_output=True, text=True, **kwargs)
-    if result.returncode:
-        sys.exit(f"{command[0]} failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
-    return result
 
 
 def main() -> int:
@@ -82,13 +65,12 @@ def main() -> int:
             f"c.CourseDirectory.root = {str(nbg)!r}\n", encoding="utf-8")
         env = {**os.environ, "JUPYTER_CONFIG_DIR": str(work / "jupyter-config"),
                "PATH": f"{args.nbgrader.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-        _run([args.nbgrader, "db", "assignment", "add", "ps1"], cwd=nbg, env=env)
+        run([args.nbgrader, "db", "assignment", "add", "ps1"], cwd=nbg, env=env)
         for student in ("bitdiddle", "hacker"):
-            _run([args.nbgrader, "db", "student", "add", student], cwd=nbg, env=env)
-        _run([args.nbgrader, "generate_assignment", "ps1", "--force"], cwd=nbg, env=env)
-        _run([args.nbgrader, "autograde", "ps1", "--force"], cwd=nbg, env=env)
-        theirs = json.loads(_run([args.nbgrader.parent / "python", "-c", SCORES,
-                                  f"sqlite:///{nbg / 'gradebook.db'}"], cwd=nbg, env=env).stdout)
+            run([args.nbgrader, "db", "student", "add", student], cwd=nbg, env=env)
+        run([args.nbgrader, "generate_assignment", "ps1", "--force"], cwd=nbg, env=env)
+        run([args.nbgrader, "autograde", "ps1", "--force"], cwd=nbg, env=env)
+        theirs = nbgrader_points(args.nbgrader, nbg, env)
 
         shutil.copytree(ROOT / "data", ours / "data")
         (ours / "exercises").mkdir(parents=True)
@@ -99,22 +81,15 @@ def main() -> int:
             for name in ("problem1.ipynb", "problem2.ipynb"):
                 shutil.copy(nbg / "submitted" / student / "ps1" / name,
                             ours / "submissions" / student / name)
-        _run([BIN / "coursekit", "grade", ours / "submissions", "--exercises", ours / "exercises",
-              "-o", ours / "grades"], cwd=ours, env={**os.environ, "COURSEKIT_ROOT": str(ours)})
-        mine: dict = {}
-        with open(ours / "grades" / "gradebook.csv", encoding="utf-8", newline="") as handle:
-            for row in csv.DictReader(handle):
-                student, notebook = row["student"].split("/")[0], row["set"]
-                points = None if row["status"] == "manual" else float(row["points"] or 0)
-                mine.setdefault(student, {})[f"{notebook}/{row['question']}"] = [
-                    points, float(row["max_points"])]
+        run([BIN / "coursekit", "grade", ours / "submissions", "--exercises", ours / "exercises",
+             "-o", ours / "grades"], cwd=ours, env={**os.environ, "COURSEKIT_ROOT": str(ours)})
+        mine = coursekit_points(ours / "grades" / "gradebook.csv")
 
         differ = 0
         print(f"{'student':10} {'cell':34} {'nbgrader':>12} {'coursekit':>12}")
         for student in sorted(theirs):
             for cell in sorted(set(theirs[student]) | set(mine.get(student, {}))):
                 a, b = theirs[student].get(cell), mine.get(student, {}).get(cell)
-                a = None if a is None else [None if a[0] is None else float(a[0]), float(a[1])]
 
                 def show(v):
                     return "absent" if v is None else (

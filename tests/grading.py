@@ -26,6 +26,26 @@ MODES = [pytest.param("bubblewrap", marks=pytest.mark.skipif(
              not BWRAP, reason="bubblewrap cannot run here (the guard is tested instead)")),
          "guard"]
 
+# Two attacking answers the sandbox tests submit: three children that together pass the memory
+# limit, and 200 processes (n_context says how many started).
+CHILDREN = """import subprocess, sys, time
+grab = "b = b'x' * (800 * 2**20); import time; time.sleep(20)"
+kids = [subprocess.Popen([sys.executable, '-c', grab]) for _ in range(3)]
+time.sleep(15)
+n_context = 59  # reached only if the three children were allowed to hold 2.4 GB together"""
+
+FORKS = """import subprocess
+kids = []
+for _ in range(200):
+    try:
+        kids.append(subprocess.Popen(['/usr/bin/sleep', '30']))
+    except OSError:
+        break
+n_context = len(kids)
+for k in kids:
+    k.kill()
+    k.wait()"""
+
 
 def make_course(root: Path) -> Path:
     """A throwaway course in ``root`` (data, exercises with answers) and its student release."""

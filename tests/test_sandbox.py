@@ -15,7 +15,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from grading import make_course
+from grading import CHILDREN, FORKS, make_course
 
 from coursekit.assess.grade import Options, grade_folder, write_report
 from coursekit.kernels.sandbox import MAX_TASKS, Isolation, detect, limits_in_force
@@ -94,24 +94,6 @@ n_context = 59"""
 
 LOOK = """import os
 n_context = 59 if not (os.path.exists('/dev/shm/left') or os.path.exists('/tmp/left')) else -1"""
-
-CHILDREN = """import subprocess, sys, time
-grab = "b = b'x' * (800 * 2**20); import time; time.sleep(20)"
-kids = [subprocess.Popen([sys.executable, '-c', grab]) for _ in range(3)]
-time.sleep(15)
-n_context = 59  # reached only if the three children were allowed to hold 2.4 GB together"""
-
-FORKS = """import subprocess
-kids = []
-for _ in range(200):
-    try:
-        kids.append(subprocess.Popen(['/usr/bin/sleep', '30']))
-    except OSError:
-        break
-n_context = len(kids)
-for k in kids:
-    k.kill()
-    k.wait()"""
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from grading import answer, released, save
+from grading import CHILDREN, FORKS, answer, released, save
 
 from coursekit.assess.grade import Options, grade_folder, write_report
 from coursekit.kernels import sandbox, zygote
@@ -299,7 +299,6 @@ def test_warm_kernels_forked_from_a_zygote_are_nobody_and_leave_nothing_to_the_n
         warm.close()
 
 
-
 # --- the whole grader on this path ----------------------------------------------------------
 
 # Each attack goes in the n_context answer cell of set 01 and reports through graded variables
@@ -329,24 +328,6 @@ def _try(address):
         return type(exc).__name__
 top_1980s = _try(('127.0.0.1', {port}))
 n_context = 59"""
-
-FORKS = """import subprocess
-kids = []
-for _ in range(200):
-    try:
-        kids.append(subprocess.Popen(['/usr/bin/sleep', '30']))
-    except OSError:
-        break
-n_context = len(kids)
-for k in kids:
-    k.kill()
-    k.wait()"""
-
-CHILDREN = """import subprocess, sys, time
-grab = "b = b'x' * (800 * 2**20); import time; time.sleep(20)"
-kids = [subprocess.Popen([sys.executable, '-c', grab]) for _ in range(3)]
-time.sleep(15)
-n_context = 59  # reached only if the three children were allowed to hold 2.4 GB together"""
 
 ASKS = 'n_context = int(input("How many rows? "))'
 

@@ -54,9 +54,7 @@ def skip_iri_grammars() -> None:
     jsonschema skips a format checker whose module cannot be imported. A process that has
     already imported the package keeps it.
 
-    >>> import sys
-    >>> skip_iri_grammars(); "rfc3987_syntax" in sys.modules
-    True
+    >>> skip_iri_grammars()  # what main() does first (tests/test_cli.py shows the effect)
     """
     sys.modules.setdefault("rfc3987_syntax", None)  # None: "import rfc3987_syntax" fails
 
